@@ -1,0 +1,1 @@
+"""Cluster sources: where the dashboard's picture of the cluster comes from."""

@@ -1,0 +1,1 @@
+"""Node metrics from psutil, shared by the embedded-default dashboard and the agent."""

@@ -1,0 +1,129 @@
+"""Background psutil sampling, so no request ever waits on a CPU measurement.
+
+psutil's ``cpu_percent(interval=None)`` compares against the previous call and returns
+0.0 the first time, so the sampler primes it before its first published figure.
+Network figures are rates over the sampling interval, per interface, and a counter that
+went backwards (interface reset, driver reload) counts as no traffic, never negative.
+"""
+
+import logging
+import threading
+import time
+
+import psutil
+
+from nexuslite import __version__
+from nexuslite.cluster.model import DiskUsage, NodeMetrics
+
+log = logging.getLogger(__name__)
+
+PRIME_SECONDS = 0.25
+
+# File systems that are not real storage an operator cares about.
+_PSEUDO_FS = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "iso9660"}
+
+
+def read_disks() -> tuple[DiskUsage, ...]:
+    """Usage of each real mounted file system, one entry per device."""
+    disks, seen_devices = [], set()
+    for part in psutil.disk_partitions(all=False):
+        if part.fstype in _PSEUDO_FS and part.mountpoint != "/":
+            continue
+        if part.device.startswith("/dev/loop") or part.device in seen_devices:
+            continue
+
+        try:
+            usage = psutil.disk_usage(part.mountpoint)
+        except OSError:
+            continue  # vanished or unreadable mount: skip, it is not ours to judge
+
+        seen_devices.add(part.device)
+        disks.append(DiskUsage(part.mountpoint, usage.total, usage.used, usage.percent))
+
+    return tuple(sorted(disks, key=lambda d: d.mount))
+
+
+def _net_totals() -> dict[str, tuple[int, int]]:
+    counters = psutil.net_io_counters(pernic=True) or {}
+    return {nic: (c.bytes_recv, c.bytes_sent) for nic, c in counters.items()}
+
+
+def _rate(before: dict, after: dict, seconds: float) -> tuple[float, float]:
+    rx = tx = 0
+    for nic, (new_rx, new_tx) in after.items():
+        old_rx, old_tx = before.get(nic, (new_rx, new_tx))
+        rx += max(0, new_rx - old_rx)
+        tx += max(0, new_tx - old_tx)
+    seconds = max(seconds, 1e-3)
+    return rx / seconds, tx / seconds
+
+
+class MetricsSampler:
+    """Samples this machine every ``interval`` seconds on a daemon thread."""
+
+    def __init__(self, interval: float = 5.0, agent_version: str = __version__):
+        self.interval = interval
+        self.agent_version = agent_version
+        self._latest: NodeMetrics | None = None
+        self._net_before: dict = {}
+        self._net_at = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "MetricsSampler":
+        """Prime the counters, publish a first real sample, then keep sampling."""
+        if self._thread is not None:
+            return self
+
+        self._prime()
+        self._latest = self.sample()
+
+        self._thread = threading.Thread(
+            target=self._run, name="nexus-metrics", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def latest(self) -> NodeMetrics | None:
+        return self._latest
+
+    def _prime(self) -> None:
+        psutil.cpu_percent(interval=None)
+        self._net_before, self._net_at = _net_totals(), time.monotonic()
+        time.sleep(PRIME_SECONDS)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self._latest = self.sample()
+            except (OSError, psutil.Error) as exc:
+                log.warning("metrics sample failed: %s", exc)
+
+    def sample(self) -> NodeMetrics:
+        """Take one sample now; cpu and network cover the time since the last one."""
+        now = time.monotonic()
+        net_now = _net_totals()
+        rx, tx = _rate(self._net_before, net_now, now - self._net_at)
+        self._net_before, self._net_at = net_now, now
+
+        memory, swap = psutil.virtual_memory(), psutil.swap_memory()
+        return NodeMetrics(
+            sampled_at=time.time(),
+            cpu_percent=psutil.cpu_percent(interval=None),
+            cpu_count=psutil.cpu_count() or 1,
+            mem_total=memory.total,
+            mem_used=memory.total - memory.available,
+            mem_percent=memory.percent,
+            swap_total=swap.total,
+            swap_used=swap.used,
+            disks=read_disks(),
+            load=psutil.getloadavg(),
+            net_rx_rate=rx,
+            net_tx_rate=tx,
+            uptime=time.time() - psutil.boot_time(),
+            process_count=len(psutil.pids()),
+            agent_version=self.agent_version,
+        )

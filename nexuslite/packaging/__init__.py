@@ -1,0 +1,1 @@
+"""Packaging: build details of the running artefact."""

@@ -1,0 +1,178 @@
+"""NexusLite settings: one pydantic-settings model shared by every command.
+
+Sources, lowest priority first: field defaults, the env files (``/etc/nexus/nexus.env``
+then ``./.env``), ``NEXUS_*`` environment variables, command-line flags. Each field's
+docstring is its documentation; ``nexus config`` prints the effective values.
+"""
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nexuslite.errors import ConfigError
+
+ENV_PREFIX = "NEXUS_"
+DEFAULT_ENV_FILES = (Path("/etc/nexus/nexus.env"), Path(".env"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file_encoding="utf-8",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+    # --- Consul ---------------------------------------------------------------
+    consul_url: str = ""
+    """Consul HTTP API address, e.g. http://127.0.0.1:8500; empty runs the embedded one-node default."""
+
+    consul_host: str = ""
+    """Older split form of consul_url: host name (used only when consul_url is empty)."""
+
+    consul_port: int | None = Field(default=None, ge=1, le=65535)
+    """Older split form of consul_url: port, default 8500."""
+
+    consul_scheme: Literal["http", "https"] | None = None
+    """Older split form of consul_url: http or https, default http."""
+
+    consul_token: SecretStr | None = None
+    """Consul ACL token sent with every request."""
+
+    consul_ca_file: Path | None = None
+    """CA bundle used to verify an https Consul address."""
+
+    consul_timeout: float = Field(default=5.0, gt=0, le=120)
+    """Seconds to wait for one Consul request before calling Consul slow."""
+
+    # --- Dashboard ------------------------------------------------------------
+    host: str = "127.0.0.1"
+    """Address the dashboard listens on; exposing it beyond this host is explicit."""
+
+    port: int = Field(default=9000, ge=1, le=65535)
+    """TCP port the dashboard listens on."""
+
+    poll_interval: float = Field(default=5.0, ge=1, le=3600)
+    """Seconds between browser refreshes of live page regions."""
+
+    refresh_interval: float = Field(default=5.0, ge=1, le=3600)
+    """Seconds between background rebuilds of the cluster snapshot."""
+
+    server: Literal["waitress", "gunicorn"] = "waitress"
+    """WSGI server: waitress (default, one process) or gunicorn (several workers, Linux)."""
+
+    workers: int = Field(default=2, ge=1, le=64)
+    """Worker processes when the server is gunicorn."""
+
+    threads: int = Field(default=8, ge=1, le=256)
+    """Request threads per process."""
+
+    secret_key: SecretStr | None = None
+    """Key that signs forms; generated per process when unset (set it for gunicorn)."""
+
+    admin_token: SecretStr | None = None
+    """Operator token that allows drain and restart from the dashboard; unset disables them."""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Log level of the nexuslite loggers."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("consul_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_split_consul_address(cls, data: Any) -> Any:
+        """Fold the older NEXUS_CONSUL_HOST/_PORT/_SCHEME form into consul_url."""
+        if isinstance(data, dict) and not data.get("consul_url") and data.get("consul_host"):
+            scheme = data.get("consul_scheme") or "http"
+            port = data.get("consul_port") or 8500
+            if not str(port).isdigit():
+                return data  # let consul_port's own check name the bad value
+            data = {**data, "consul_url": f"{scheme}://{data['consul_host']}:{port}"}
+        return data
+
+    @field_validator("consul_url")
+    @classmethod
+    def _check_consul_url(cls, value: str) -> str:
+        return _checked_consul_url(value) if value.strip() else ""
+
+    @property
+    def uses_consul(self) -> bool:
+        return bool(self.consul_url)
+
+
+def _checked_consul_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected http://HOST:PORT or https://HOST:PORT")
+
+    try:
+        parts.port
+    except ValueError as exc:
+        raise ValueError("port must be a number from 1 to 65535") from exc
+
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    env_files: tuple[Path, ...] = DEFAULT_ENV_FILES,
+) -> Settings:
+    """Build the effective settings; a bad value raises ConfigError naming its source."""
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    try:
+        return Settings(_env_file=env_files, **given)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, set(given))) from None
+
+
+def _describe(exc: ValidationError, from_flags: set[str]) -> str:
+    """One line naming the variable (or flag), its value and what is allowed."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    message = error["msg"].removeprefix("Value error, ")
+
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {ENV_PREFIX}{field.upper()} (see 'nexus config')"
+
+    if not field:
+        return f"invalid settings: {message}"
+
+    name = f"--{field.replace('_', '-')}" if field in from_flags else env_name(field)
+    return f"invalid {name}={error.get('input')!r}: {message}"
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, effective value with secrets masked, description) for each field."""
+    rows = []
+    for field, info in Settings.model_fields.items():
+        value = getattr(settings, field)
+        if isinstance(value, SecretStr):
+            shown = "********" if value.get_secret_value() else ""
+        else:
+            shown = "" if value is None else str(value)
+        rows.append((env_name(field), shown, info.description or ""))
+    return rows

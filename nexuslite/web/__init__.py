@@ -1,0 +1,1 @@
+"""The dashboard: Flask app, views, templates and the servers that run it."""
