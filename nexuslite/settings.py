@@ -35,10 +35,10 @@ class Settings(BaseSettings):
 
     # --- Consul ---------------------------------------------------------------
     consul_url: str = ""
-    """Consul HTTP API address, e.g. http://127.0.0.1:8500; empty runs the embedded one-node default."""
+    """Consul HTTP address, e.g. http://127.0.0.1:8500; empty: this machine alone."""
 
     consul_host: str = ""
-    """Older split form of consul_url: host name (used only when consul_url is empty)."""
+    """Older split form of consul_url: host (used when consul_url is empty)."""
 
     consul_port: int | None = Field(default=None, ge=1, le=65535)
     """Older split form of consul_url: port, default 8500."""
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     """Seconds between background rebuilds of the cluster snapshot."""
 
     server: Literal["waitress", "gunicorn"] = "waitress"
-    """WSGI server: waitress (default, one process) or gunicorn (several workers, Linux)."""
+    """WSGI server: waitress (one process) or gunicorn (several workers, Linux)."""
 
     workers: int = Field(default=2, ge=1, le=64)
     """Worker processes when the server is gunicorn."""
@@ -81,10 +81,23 @@ class Settings(BaseSettings):
     """Key that signs forms; generated per process when unset (set it for gunicorn)."""
 
     admin_token: SecretStr | None = None
-    """Operator token that allows drain and restart from the dashboard; unset disables them."""
+    """Operator token for drain and restart in the dashboard; unset disables them."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log level of the nexuslite loggers."""
+
+    # --- Agent ------------------------------------------------------------------
+    services_file: Path = Path("/etc/nexus/services.yml")
+    """services.yml the node agent supervises (nexus agent --config overrides it)."""
+
+    agent_socket: Path = Path("/run/nexus/agent.sock")
+    """Unix socket where the running agent answers nexus status/start/stop/restart."""
+
+    metrics_interval: float = Field(default=10.0, ge=0.2, le=3600)
+    """Seconds between the agent's metrics publications and TTL renewals."""
+
+    node_name: str = ""
+    """Consul node name of this machine; empty asks the local Consul agent."""
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -102,7 +115,11 @@ class Settings(BaseSettings):
     @classmethod
     def _accept_split_consul_address(cls, data: Any) -> Any:
         """Fold the older NEXUS_CONSUL_HOST/_PORT/_SCHEME form into consul_url."""
-        if isinstance(data, dict) and not data.get("consul_url") and data.get("consul_host"):
+        if (
+            isinstance(data, dict)
+            and not data.get("consul_url")
+            and data.get("consul_host")
+        ):
             scheme = data.get("consul_scheme") or "http"
             port = data.get("consul_port") or 8500
             if not str(port).isdigit():
@@ -126,7 +143,7 @@ def _checked_consul_url(url: str) -> str:
         raise ValueError("expected http://HOST:PORT or https://HOST:PORT")
 
     try:
-        parts.port
+        _ = parts.port
     except ValueError as exc:
         raise ValueError("port must be a number from 1 to 65535") from exc
 
@@ -137,7 +154,7 @@ def load_settings(
     overrides: dict[str, Any] | None = None,
     env_files: tuple[Path, ...] = DEFAULT_ENV_FILES,
 ) -> Settings:
-    """Build the effective settings; a bad value raises ConfigError naming its source."""
+    """Build the effective settings; a bad value raises ConfigError naming it."""
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     try:
         return Settings(_env_file=env_files, **given)

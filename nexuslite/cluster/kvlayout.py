@@ -77,7 +77,9 @@ def encode_metrics(metrics: NodeMetrics) -> bytes:
         "ncpu": metrics.cpu_count,
         "mem": [metrics.mem_total, metrics.mem_used, round(metrics.mem_percent, 1)],
         "swap": [metrics.swap_total, metrics.swap_used],
-        "disks": [[d.mount, d.total, d.used, round(d.percent, 1)] for d in metrics.disks],
+        "disks": [
+            [d.mount, d.total, d.used, round(d.percent, 1)] for d in metrics.disks
+        ],
         "load": [round(x, 2) for x in metrics.load],
         "net": [round(metrics.net_rx_rate, 1), round(metrics.net_tx_rate, 1)],
         "up": round(metrics.uptime),
@@ -113,7 +115,8 @@ def decode_metrics(raw: bytes | None) -> NodeMetrics:
             swap_total=int(swap_total),
             swap_used=int(swap_used),
             disks=tuple(
-                DiskUsage(str(m), int(t), int(u), float(p)) for m, t, u, p in value["disks"]
+                DiskUsage(str(m), int(t), int(u), float(p))
+                for m, t, u, p in value["disks"]
             ),
             load=(load[0], load[1], load[2]),
             net_rx_rate=float(rx),

@@ -1,0 +1,286 @@
+"""The cluster as Consul sees it, read with a fixed number of requests.
+
+One refresh makes the same requests whatever the number of nodes: the leader, the
+LAN members, the catalog nodes, every health check (``/health/state/any``), the
+service names, one catalog read per service name, and the metrics prefix in KV.
+Nothing is asked per node.
+"""
+
+import logging
+import time
+from collections import defaultdict
+
+import consul
+import requests
+
+from nexuslite.cluster import kvlayout
+from nexuslite.cluster.consul_client import make_client
+from nexuslite.cluster.health import maintenance_reason, node_status
+from nexuslite.cluster.model import (
+    MANAGER,
+    WORKER,
+    Check,
+    Node,
+    NodeMetrics,
+    Service,
+    ServiceInstance,
+    Snapshot,
+)
+from nexuslite.cluster.source import (
+    ERROR,
+    FORBIDDEN,
+    NO_LEADER,
+    TIMEOUT,
+    UNREACHABLE,
+    SourceUnavailable,
+)
+from nexuslite.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Metrics older than this many seconds are shown as stale, not as current figures.
+STALE_AFTER = 120.0
+
+SERVER_MEMBER_ROLE = "consul"
+_ROLE_META_VALUES = {
+    "manager": (MANAGER,),
+    "worker": (WORKER,),
+    "both": (MANAGER, WORKER),
+    "manager+worker": (MANAGER, WORKER),
+}
+
+
+class ConsulSource:
+    """Reads nodes, services, checks and published metrics from one Consul agent."""
+
+    def __init__(self, settings: Settings):
+        self.url = settings.consul_url
+        self.label = f"Consul at {self.url}"
+        self.timeout = settings.consul_timeout
+        self.client = make_client(settings)
+
+    def close(self) -> None:
+        self.client.http.session.close()
+
+    def fetch(self) -> Snapshot:
+        try:
+            return self._fetch()
+        except requests.exceptions.Timeout as exc:
+            raise SourceUnavailable(
+                TIMEOUT,
+                f"Consul at {self.url} did not answer within {self.timeout:g} s",
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise SourceUnavailable(
+                UNREACHABLE, f"cannot reach Consul at {self.url}: {_reason(exc)}"
+            ) from exc
+        except consul.ACLPermissionDenied as exc:
+            raise SourceUnavailable(
+                FORBIDDEN,
+                f"Consul refused the ACL token (403: {_first_line(exc)}); "
+                "check NEXUS_CONSUL_TOKEN",
+            ) from exc
+        except consul.ConsulException as exc:
+            text = _first_line(exc)
+            if "No cluster leader" in text:
+                raise SourceUnavailable(
+                    NO_LEADER, "Consul has no cluster leader"
+                ) from exc
+            raise SourceUnavailable(ERROR, f"Consul answered an error: {text}") from exc
+
+    def _fetch(self) -> Snapshot:
+        c = self.client
+        leader = c.status.leader() or ""
+        members = c.agent.members()
+        _, catalog_nodes = c.catalog.nodes()
+        _, checks = c.health.state("any")
+        _, service_names = c.catalog.services()
+        instances = [
+            row for name in service_names for row in c.catalog.service(name)[1]
+        ]
+        _, metric_rows = c.kv.get(kvlayout.METRICS_PREFIX, recurse=True)
+        requests_made = 6 + len(service_names)
+
+        if not leader:
+            raise SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
+
+        return build_snapshot(
+            label=self.url,
+            leader=leader,
+            members=members or [],
+            catalog_nodes=catalog_nodes or [],
+            checks=checks or [],
+            instances=instances,
+            metric_rows=metric_rows or [],
+            requests_made=requests_made,
+        )
+
+
+def build_snapshot(
+    label: str,
+    leader: str,
+    members: list[dict],
+    catalog_nodes: list[dict],
+    checks: list[dict],
+    instances: list[dict],
+    metric_rows: list[dict],
+    requests_made: int = 0,
+    now: float | None = None,
+) -> Snapshot:
+    """Join Consul's answers into a Snapshot. Pure: no I/O."""
+    now = time.time() if now is None else now
+    members_by_name = {m.get("Name"): m for m in members}
+    node_checks, service_checks = _group_checks(checks)
+    services_by_node = _group_instances(instances, service_checks)
+    metrics = _read_metrics(metric_rows, now)
+    leader_addr = leader.rsplit(":", 1)[0]
+
+    nodes = []
+    for raw in sorted(catalog_nodes, key=lambda n: n.get("Node", "")):
+        name = raw.get("Node", "")
+        member = members_by_name.get(name, {})
+        own_checks = tuple(node_checks.get(name, ()))
+        services = tuple(services_by_node.get(name, ()))
+        status, reason = node_status(own_checks, services)
+        meta = raw.get("Meta") or {}
+        node_metrics, problem = metrics.get(name, (None, "no agent"))
+
+        nodes.append(
+            Node(
+                name=name,
+                address=raw.get("Address", ""),
+                roles=_roles(meta, member),
+                status=status,
+                status_reason=reason,
+                is_leader=_is_leader(member, raw, leader_addr),
+                pool=meta.get(kvlayout.POOL_META, ""),
+                datacenter=raw.get("Datacenter", ""),
+                meta=tuple(sorted(meta.items())),
+                checks=own_checks,
+                services=services,
+                metrics=node_metrics,
+                metrics_problem=problem,
+                maintenance_reason=maintenance_reason(own_checks),
+            )
+        )
+
+    return Snapshot(
+        source=label,
+        taken_at=now,
+        nodes=tuple(nodes),
+        services=_services(services_by_node),
+        leader=leader,
+        requests_made=requests_made,
+    )
+
+
+def _to_check(raw: dict) -> Check:
+    return Check(
+        check_id=raw.get("CheckID", ""),
+        name=raw.get("Name", ""),
+        status=raw.get("Status", ""),
+        output=raw.get("Output") or "",
+        notes=raw.get("Notes") or "",
+        service_id=raw.get("ServiceID") or "",
+        service_name=raw.get("ServiceName") or "",
+        check_type=raw.get("Type") or "",
+    )
+
+
+def _group_checks(checks: list[dict]):
+    """Node-level checks by node, and service checks by (node, service id)."""
+    node_checks, service_checks = defaultdict(list), defaultdict(list)
+    for raw in checks:
+        check = _to_check(raw)
+        node = raw.get("Node", "")
+        if check.service_id:
+            service_checks[(node, check.service_id)].append(check)
+        else:
+            node_checks[node].append(check)
+    return node_checks, service_checks
+
+
+def _group_instances(instances: list[dict], service_checks) -> dict:
+    by_node = defaultdict(list)
+    for raw in instances:
+        node, service_id = raw.get("Node", ""), raw.get("ServiceID", "")
+        by_node[node].append(
+            ServiceInstance(
+                service_id=service_id,
+                name=raw.get("ServiceName", ""),
+                node=node,
+                address=raw.get("ServiceAddress") or raw.get("Address", ""),
+                port=int(raw.get("ServicePort") or 0),
+                tags=tuple(raw.get("ServiceTags") or ()),
+                checks=tuple(service_checks.get((node, service_id), ())),
+            )
+        )
+    for services in by_node.values():
+        services.sort(key=lambda s: (s.name, s.service_id))
+    return by_node
+
+
+def _services(services_by_node: dict) -> tuple[Service, ...]:
+    by_name = defaultdict(list)
+    for instances in services_by_node.values():
+        for instance in instances:
+            by_name[instance.name].append(instance)
+    return tuple(
+        Service(name, tuple(sorted(found, key=lambda s: (s.node, s.service_id))))
+        for name, found in sorted(by_name.items())
+    )
+
+
+def _read_metrics(rows: list[dict], now: float) -> dict[str, tuple]:
+    """node -> (NodeMetrics or None, problem text) from the metrics prefix."""
+    found: dict[str, tuple[NodeMetrics | None, str]] = {}
+    for row in rows:
+        segment = row.get("Key", "")[len(kvlayout.METRICS_PREFIX) :]
+        if not segment or "/" in segment:
+            continue
+
+        node = kvlayout.node_from_segment(segment)
+        try:
+            metrics = kvlayout.decode_metrics(row.get("Value"))
+        except kvlayout.LayoutError as exc:
+            found[node] = (None, f"unreadable metrics: {exc}")
+            continue
+
+        age = now - metrics.sampled_at
+        found[node] = (metrics, f"stale ({age:.0f} s old)" if age > STALE_AFTER else "")
+    return found
+
+
+def _roles(meta: dict, member: dict) -> tuple[str, ...]:
+    declared = _ROLE_META_VALUES.get(str(meta.get(kvlayout.ROLE_META, "")).lower())
+    if declared:
+        return declared
+    if (member.get("Tags") or {}).get("role") == SERVER_MEMBER_ROLE:
+        return (MANAGER,)
+    return (WORKER,)
+
+
+def _is_leader(member: dict, raw_node: dict, leader_addr: str) -> bool:
+    if not leader_addr:
+        return False
+    is_server = (member.get("Tags") or {}).get("role") == SERVER_MEMBER_ROLE
+    address = member.get("Addr") or raw_node.get("Address")
+    return is_server and address == leader_addr
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "SSL",
+        "timed out",
+    ):
+        if marker in text:
+            return marker.lower() if marker != "SSL" else "TLS handshake failed"
+    return exc.__class__.__name__
