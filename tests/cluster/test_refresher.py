@@ -1,0 +1,45 @@
+"""The refresher keeps the last good snapshot through Consul trouble, and recovers."""
+
+import logging
+
+from nexuslite.cluster.consul_source import ConsulSource
+from nexuslite.cluster.refresher import Refresher
+
+
+def test_trouble_keeps_last_good_data_and_logs_once(double, settings_for, caplog):
+    double.add_node("web-1")
+    refresher = Refresher(ConsulSource(settings_for(double.url, consul_timeout=1)), 60)
+
+    good = refresher.refresh_now()
+    assert good.problem is None
+    assert good.node("web-1")
+
+    double.set_fault("down")
+    with caplog.at_level(logging.INFO, logger="nexuslite"):
+        first = refresher.refresh_now()
+        second = refresher.refresh_now()
+
+    assert first.problem.kind == "unreachable"
+    assert first.node("web-1") is not None
+    assert first.taken_at == good.taken_at
+    assert second is first
+    assert len([r for r in caplog.records if "refresh failed" in r.message]) == 1
+
+    double.set_fault(None)
+    with caplog.at_level(logging.INFO, logger="nexuslite"):
+        recovered = refresher.refresh_now()
+
+    assert recovered.problem is None
+    assert recovered.taken_at > good.taken_at
+    assert any("recovered" in r.message for r in caplog.records)
+    refresher.stop()
+
+
+def test_before_the_first_refresh_the_snapshot_says_so(double, settings_for):
+    refresher = Refresher(ConsulSource(settings_for(double.url)), 60)
+
+    snap = refresher.snapshot()
+
+    assert snap.nodes == ()
+    assert snap.problem.kind == "starting"
+    refresher.stop()
