@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 
 STARTING = "starting"
 
+# How long start() waits for the first refresh, so that the first page a newcomer sees
+# has data, while a hanging Consul still cannot hold the server back for long.
+FIRST_REFRESH_WAIT = 2.0
+
 
 class Refresher:
     def __init__(self, source: ClusterSource, interval: float):
@@ -30,14 +34,17 @@ class Refresher:
             ),
         )
         self._stop = threading.Event()
+        self._first_done = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Refresher":
+    def start(self, wait: float = FIRST_REFRESH_WAIT) -> "Refresher":
+        """Start refreshing; wait up to ``wait`` seconds for the first snapshot."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._run, name="nexus-refresher", daemon=True
             )
             self._thread.start()
+        self._first_done.wait(wait)
         return self
 
     def stop(self) -> None:
@@ -64,6 +71,7 @@ class Refresher:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.refresh_now()
+            self._first_done.set()
             self._stop.wait(self.interval)
 
     def _record_success(self, fresh: Snapshot) -> None:
