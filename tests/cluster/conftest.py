@@ -1,4 +1,4 @@
-"""Fixtures for the cluster-source tests: a Consul double and settings pointing at it."""
+"""Fixtures for the cluster-source tests: a Consul double and settings for it."""
 
 import pytest
 from consul_double import ConsulDouble

@@ -23,7 +23,7 @@ SERF_OK = check("serfHealth", "passing")
     [
         ([check("serfHealth", "critical")], [], "failed"),
         ([SERF_OK, check(AGENT_CHECK_ID, "critical")], [], "failed"),
-        ([SERF_OK, check("_node_maintenance", "critical", notes="patching")], [], "draining"),
+        ([SERF_OK, check("_node_maintenance", "critical")], [], "draining"),
         ([SERF_OK, check("disk", "warning")], [], "degraded"),
         ([SERF_OK, check("custom", "critical")], [], "degraded"),
         ([SERF_OK], [service(check("http", "critical", "web-1"))], "degraded"),

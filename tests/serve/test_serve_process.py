@@ -33,7 +33,8 @@ class ServeProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nexuslite", "serve", "--port", str(self.port), *args],
+            [sys.executable, "-m", "nexuslite", "serve", "--port", str(self.port)]
+            + list(args),
             cwd=tmp_path,
             env=clean_env(**env),
             stdout=subprocess.PIPE,
@@ -114,7 +115,7 @@ def test_consul_mode_shows_the_cluster(serve):
         assert json.loads(health)["consul_configured"] is True
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gunicorn is Linux only")
+@pytest.mark.skipif(sys.platform != "linux", reason="gunicorn runs on Linux only")
 def test_gunicorn_runs_several_workers(serve):
     process = serve("--server", "gunicorn", "--workers", "2")
     process.wait_ready()

@@ -1,0 +1,83 @@
+"""The builder's pieces that need no pex run: pins, preamble, staging, messages."""
+
+from importlib import metadata
+
+from nexuslite.packaging.builder import (
+    describe_pex_failure,
+    pin_closure,
+    read_requirements,
+    stage_sources,
+    write_preamble,
+)
+from nexuslite.packaging.buildinfo import summarize_wheels
+from nexuslite.packaging.targets import Target, select_targets
+
+PIP_FAILURE = """\
+pid 1 -> /root/.cache/pex/venvs/bin/python pex ... download --dest \
+/root/.cache/pex/downloads/2/.tmp/resolver_download.3xvwkges/\
+manylinux2014_x86_64-cp-315-cp315 --only-binary :all: flask exited with 1 and STDERR:
+pip: ERROR: Could not find a version that satisfies the requirement MarkupSafe==3.0.3
+pip: ERROR: No matching distribution found for MarkupSafe==3.0.3
+"""
+
+
+def test_pins_follow_the_installed_dependency_closure():
+    pins = dict(pin_closure(["flask>=3.0"]))
+
+    assert pins["Flask"] == metadata.version("flask")
+    assert pins["Werkzeug"] == metadata.version("werkzeug")
+    assert "pytest" not in {name.lower() for name in pins}
+
+
+def test_requirements_are_the_runtime_dependencies():
+    requirements = read_requirements()
+
+    assert any(r.startswith("pydantic-settings") for r in requirements)
+    assert not any(r.startswith("pytest") for r in requirements)
+
+
+def test_missing_wheel_is_one_line_naming_package_and_target():
+    message = describe_pex_failure(PIP_FAILURE)
+
+    assert message == (
+        "no wheel of MarkupSafe==3.0.3 for manylinux2014_x86_64-cp-315-cp315; "
+        "choose other targets"
+    )
+
+
+def test_preamble_is_told_its_targets(tmp_path):
+    path = write_preamble(tmp_path / "p.py", (Target("3.11", "x86_64"),))
+    namespace = {"__name__": "not_main"}
+
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+
+    assert namespace["TARGETS"] == (("3.11", "x86_64"),)
+
+
+def test_staging_leaves_out_caches(tmp_path):
+    staged = stage_sources(tmp_path / "s")
+
+    assert (staged / "nexuslite" / "cli.py").is_file()
+    assert (staged / "templates").is_dir() and (staged / "static").is_dir()
+    assert not list(staged.rglob("__pycache__"))
+
+
+def test_default_targets_are_universal():
+    targets = select_targets((), ())
+
+    assert len(targets) == 10
+    assert Target("3.14", "aarch64") in targets
+    assert Target("3.10", "x86_64").pex_platform == "manylinux2014_x86_64-cp-310-cp310"
+
+
+def test_wheel_names_summarize_by_project():
+    wheels = [
+        "flask-3.1.3-py3-none-any.whl",
+        "pyyaml-6.0.3-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        "pyyaml-6.0.3-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64.whl",
+    ]
+
+    assert summarize_wheels(wheels) == [
+        ("flask 3.1.3", "any"),
+        ("pyyaml 6.0.3", "cp311-cp311 aarch64, cp311-cp311 x86_64"),
+    ]

@@ -1,0 +1,130 @@
+"""Drain, undrain and restart from the node page: token, CSRF, KV request, audit."""
+
+import json
+import logging
+import re
+
+import pytest
+
+from nexuslite.cluster import kvlayout
+
+TOKEN = "s3cret-operator-token"
+
+
+@pytest.fixture
+def admin_app(make_app, cluster):
+    return make_app(consul_url=cluster.url, admin_token=TOKEN, secret_key="k" * 32)
+
+
+def _form_token(client, node: str) -> str:
+    html = client.get(f"/nodes/{node}").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _requests_for(double, node: str) -> list[dict]:
+    prefix = f"{kvlayout.REQUESTS_PREFIX}{kvlayout.node_segment(node)}/"
+    return [json.loads(double.kv_get(key)) for key in double.kv_keys(prefix)]
+
+
+def _post(client, node: str, **fields):
+    form = {"operator": "alice", "admin_token": TOKEN, **fields}
+    form.setdefault("csrf_token", _form_token(client, node))
+    return client.post(f"/actions/{node}", data=form)
+
+
+def test_no_action_forms_without_an_admin_token(client):
+    html = client.get("/nodes/web-1").get_data(as_text=True)
+
+    assert "Admin token" not in html
+    assert client.post("/actions/web-1", data={"action": "drain"}).status_code == 404
+
+
+def test_drain_writes_a_request_logs_an_audit_line_and_shows_the_result(
+    admin_app, cluster, caplog
+):
+    client = admin_app.test_client()
+    caplog.set_level(logging.INFO, logger="nexuslite")
+
+    response = _post(client, "web-1", action="drain", reason="disk swap")
+
+    assert response.status_code == 303
+    (request,) = _requests_for(cluster.double, "web-1")
+    assert (request["action"], request["by"], request["reason"]) == (
+        "drain",
+        "alice",
+        "disk swap",
+    )
+    assert "audit: drain on node 'web-1' requested by 'alice'" in caplog.text
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Drain requested (request " in page
+
+
+def test_restart_names_one_of_the_node_services(admin_app, cluster):
+    client = admin_app.test_client()
+
+    assert _post(client, "web-1", action="restart", service="api-web-1").status_code == 303
+    bad = _post(client, "web-1", action="restart", service="postgres")
+
+    assert bad.status_code == 400
+    assert [r["service"] for r in _requests_for(cluster.double, "web-1")] == ["api-web-1"]
+
+
+def test_drained_node_offers_undrain(admin_app):
+    html = admin_app.test_client().get("/nodes/batch-2").get_data(as_text=True)
+
+    assert 'name="action" value="undrain"' in html
+    assert 'name="action" value="drain"' not in html
+
+
+def test_wrong_admin_token_is_refused_and_audited(admin_app, cluster, caplog):
+    client = admin_app.test_client()
+    caplog.set_level(logging.INFO, logger="nexuslite")
+
+    response = _post(client, "web-1", action="drain", admin_token="guess")
+
+    assert response.status_code == 403
+    assert "Wrong admin token" in response.get_data(as_text=True)
+    assert _requests_for(cluster.double, "web-1") == []
+    assert "refused for 'alice'" in caplog.text
+
+
+@pytest.mark.parametrize("csrf", ["", "forged", "other-node"])
+def test_missing_forged_or_foreign_csrf_token_is_refused(admin_app, cluster, csrf):
+    client = admin_app.test_client()
+    if csrf == "other-node":
+        csrf = _form_token(client, "web-2")
+
+    response = _post(client, "web-1", action="drain", csrf_token=csrf)
+
+    assert response.status_code == 400
+    assert "Reload the node page" in response.get_data(as_text=True)
+    assert _requests_for(cluster.double, "web-1") == []
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"action": "reboot"}, "Unknown action"),
+        ({"action": "drain", "operator": ""}, "Give your name"),
+        ({"action": "drain", "reason": "r" * 201}, "at most 200"),
+    ],
+)
+def test_bad_form_fields_are_400_pages(admin_app, fields, message):
+    response = _post(admin_app.test_client(), "web-1", **fields)
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_consul_refusing_the_write_is_a_503_page(admin_app, cluster):
+    client = admin_app.test_client()
+    csrf = _form_token(client, "web-1")
+
+    cluster.double.set_fault("forbidden")
+    try:
+        response = _post(client, "web-1", action="drain", csrf_token=csrf)
+    finally:
+        cluster.double.set_fault(None)
+
+    assert response.status_code == 503
+    assert "nothing was done" in response.get_data(as_text=True)
