@@ -5,6 +5,7 @@ then ``./.env``), ``NEXUS_*`` environment variables, command-line flags. Each fi
 docstring is its documentation; ``nexus config`` prints the effective values.
 """
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -156,8 +157,11 @@ def load_settings(
 ) -> Settings:
     """Build the effective settings; a bad value raises ConfigError naming it."""
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    # The root-only /etc/nexus/nexus.env reaches a service user through systemd's
+    # EnvironmentFile; a file this process may not read is not its source.
+    readable = tuple(f for f in env_files if os.access(f, os.R_OK))
     try:
-        return Settings(_env_file=env_files, **given)
+        return Settings(_env_file=readable, **given)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, set(given))) from None
 

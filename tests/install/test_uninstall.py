@@ -1,19 +1,26 @@
-"""nexus uninstall: units and the installed file go; config stays unless --purge."""
+"""nexus uninstall: units and the installed file go; config stays unless --purge.
+
+Run in this process (the zipapp path is covered by the install tests) to stay fast.
+"""
 
 from installsupport import records, snapshot
 
 ARGS = ["--role", "both", "--bind-addr", "10.0.0.5", "--yes"]
 
 
-def test_uninstall_keeps_config_then_purge_removes_it(run_pyz, root, stand_ins):
-    assert run_pyz("install", "--root", str(root), *ARGS).returncode == 0
+def install(invoke, root, pyz):
+    return invoke("install", "--root", str(root), "--pyz", str(pyz), *ARGS)
 
-    dry = run_pyz("uninstall", "--root", str(root), "--dry-run")
+
+def test_uninstall_keeps_config_then_purge_removes_it(invoke, root, pyz, on_path):
+    assert install(invoke, root, pyz).exit_code == 0
+
+    dry = invoke("uninstall", "--root", str(root), "--dry-run")
     before = snapshot(root)
-    removed = run_pyz("uninstall", "--root", str(root), "--yes")
+    removed = invoke("uninstall", "--root", str(root), "--yes")
 
-    assert dry.returncode == 0 and "remove  /opt/nexus/nexus.pyz" in dry.stdout
-    assert removed.returncode == 0, removed.stderr
+    assert dry.exit_code == 0 and "remove  /opt/nexus/nexus.pyz" in dry.output
+    assert removed.exit_code == 0, removed.output
     assert before != snapshot(root)
     assert not (root / "opt/nexus").exists()
     assert not (root / "etc/systemd/system/nexus-agent.service").exists()
@@ -22,28 +29,27 @@ def test_uninstall_keeps_config_then_purge_removes_it(run_pyz, root, stand_ins):
     assert (root / "etc/consul.d/nexus.hcl").exists()
     assert (root / "etc/systemd/system/consul.service").exists()
     disable = f"--root={root} disable nexus-dashboard.service nexus-agent.service"
-    assert records(stand_ins, "systemctl.log")[-1] == disable
+    assert records(on_path, "systemctl.log")[-1] == disable
 
-    purged = run_pyz("uninstall", "--root", str(root), "--purge", "--yes")
+    purged = invoke("uninstall", "--root", str(root), "--purge", "--yes")
 
-    assert purged.returncode == 0, purged.stderr
+    assert purged.exit_code == 0, purged.output
     assert not (root / "etc/nexus").exists()
     assert not (root / "etc/consul.d/nexus.hcl").exists()
     assert not (root / "etc/systemd/system/consul.service").exists()
     assert (
-        records(stand_ins, "systemctl.log")[-1]
-        == f"--root={root} disable consul.service"
+        records(on_path, "systemctl.log")[-1] == f"--root={root} disable consul.service"
     )
 
-    nothing = run_pyz("uninstall", "--root", str(root), "--yes")
-    assert "Nothing to remove" in nothing.stdout
+    nothing = invoke("uninstall", "--root", str(root), "--yes")
+    assert "Nothing to remove" in nothing.output
 
 
-def test_reinstall_after_uninstall_keeps_the_secret(run_pyz, root):
-    assert run_pyz("install", "--root", str(root), *ARGS).returncode == 0
+def test_reinstall_after_uninstall_keeps_the_secret(invoke, root, pyz):
+    assert install(invoke, root, pyz).exit_code == 0
     secret = (root / "etc/nexus/nexus.env").read_text()
 
-    assert run_pyz("uninstall", "--root", str(root), "--yes").returncode == 0
-    assert run_pyz("install", "--root", str(root), *ARGS).returncode == 0
+    assert invoke("uninstall", "--root", str(root), "--yes").exit_code == 0
+    assert install(invoke, root, pyz).exit_code == 0
 
     assert (root / "etc/nexus/nexus.env").read_text() == secret
