@@ -50,7 +50,7 @@ def get_members(call: Call) -> Reply:
         return json_reply([])
     with call.state.lock:
         nodes = sorted(call.state.nodes.values(), key=lambda n: n.name)
-        return json_reply([render_member(n) for n in nodes])
+        return json_reply([render_member(n) for n in nodes if n.is_member])
 
 
 def local_services(call: Call) -> dict:

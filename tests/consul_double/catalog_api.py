@@ -97,6 +97,7 @@ def put_register(call: Call) -> Reply:
                 meta=body.get("NodeMeta"),
                 server=existing.server if existing else False,
                 tagged_addresses=body.get("TaggedAddresses"),
+                is_member=existing.is_member if existing else False,
             )
         if body.get("Service"):
             state.put_service(_catalog_service(node_name, body["Service"]))

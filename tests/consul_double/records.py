@@ -46,6 +46,7 @@ class NodeRecord:
     server: bool
     node_id: str = ""
     alive: bool = True
+    is_member: bool = True  # False: an external node registered via the catalog
     create_index: int = 0
     modify_index: int = 0
     json_cache: tuple = ()

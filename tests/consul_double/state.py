@@ -122,7 +122,9 @@ class ClusterState:
         server: bool = False,
         datacenter: str | None = None,
         tagged_addresses: dict | None = None,
+        is_member: bool = True,
     ) -> NodeRecord:
+        """Add or update a node; a serf member also gets its serfHealth check."""
         with self.lock:
             node = self.nodes.get(name)
             index = self.commit("nodes")
@@ -135,12 +137,14 @@ class ClusterState:
                     tagged_addresses=dict(tagged_addresses or {}),
                     server=server,
                     node_id=make_node_id(name),
+                    is_member=is_member,
                     create_index=index,
                 )
                 self.nodes[name] = node
                 self.services[name] = {}
                 self.checks[name] = {}
-                self._add_serf_check(node)
+                if is_member:
+                    self._add_serf_check(node)
             else:
                 node.address = address
                 node.meta = dict(meta if meta is not None else node.meta)
@@ -200,9 +204,10 @@ class ClusterState:
             node = self.require_node(name)
             node.alive = alive
             self.commit("nodes")
-            status = PASSING if alive else CRITICAL
-            output = messages.SERF_ALIVE if alive else messages.SERF_DEAD
-            self.update_check(name, SERF_CHECK_ID, status, output)
+            if SERF_CHECK_ID in self.checks[name]:
+                status = PASSING if alive else CRITICAL
+                output = messages.SERF_ALIVE if alive else messages.SERF_DEAD
+                self.update_check(name, SERF_CHECK_ID, status, output)
 
     def leader_address(self) -> str:
         with self.lock:

@@ -256,3 +256,15 @@ def test_tag_and_node_meta_filters(double, client):
     assert [e["Service"]["ID"] for e in entries] == ["api-2"]
     _, nodes = client.catalog.nodes(node_meta={"nexus-pool": "blue"})
     assert [n["Node"] for n in nodes] == ["web-1"]
+
+
+def test_catalog_register_makes_an_external_node(double, client):
+    assert client.catalog.register(
+        "external-db", "10.9.9.9", service={"Service": "pg", "Port": 5432}
+    )
+    assert client.health.node("external-db")[1] == []
+    assert "external-db" not in {m["Name"] for m in client.agent.members()}
+    assert client.catalog.service("pg")[1][0]["Address"] == "10.9.9.9"
+
+    assert client.catalog.deregister("external-db")
+    assert client.catalog.node("external-db")[1] is None
