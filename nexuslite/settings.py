@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log level of the nexuslite loggers."""
 
+    cache_dir: Path | None = None
+    """Where nexus.pyz unpacks its libraries; read from the environment at start-up."""
+
     # --- Agent ------------------------------------------------------------------
     services_file: Path = Path("/etc/nexus/services.yml")
     """services.yml the node agent supervises (nexus agent --config overrides it)."""

@@ -4,6 +4,8 @@ psutil's ``cpu_percent(interval=None)`` compares against the previous call and r
 0.0 the first time, so the sampler primes it before its first published figure.
 Network figures are rates over the sampling interval, per interface, and a counter that
 went backwards (interface reset, driver reload) counts as no traffic, never negative.
+In a container whose cgroup limits memory or CPU, memory and CPU figures are those of
+the cgroup against its limits (see ``metrics.cgroup``), not the host's.
 """
 
 import logging
@@ -14,6 +16,7 @@ import psutil
 
 from nexuslite import __version__
 from nexuslite.cluster.model import DiskUsage, NodeMetrics
+from nexuslite.metrics.cgroup import CGROUP_ROOT, CgroupLimits, read_limits
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,16 @@ def _rate(before: dict, after: dict, seconds: float) -> tuple[float, float]:
 class MetricsSampler:
     """Samples this machine every ``interval`` seconds on a daemon thread."""
 
-    def __init__(self, interval: float = 5.0, agent_version: str = __version__):
+    def __init__(
+        self,
+        interval: float = 5.0,
+        agent_version: str = __version__,
+        cgroup_root=CGROUP_ROOT,
+    ):
         self.interval = interval
         self.agent_version = agent_version
+        self.cgroup_root = cgroup_root
+        self._cgroup_cpu: tuple[float, float] | None = None
         self._latest: NodeMetrics | None = None
         self._net_before: dict = {}
         self._net_at = 0.0
@@ -92,6 +102,7 @@ class MetricsSampler:
 
     def _prime(self) -> None:
         psutil.cpu_percent(interval=None)
+        self._cgroup_cpu_percent(read_limits(self.cgroup_root), time.monotonic())
         self._net_before, self._net_at = _net_totals(), time.monotonic()
         time.sleep(PRIME_SECONDS)
 
@@ -110,13 +121,25 @@ class MetricsSampler:
         self._net_before, self._net_at = net_now, now
 
         memory, swap = psutil.virtual_memory(), psutil.swap_memory()
+        mem_total, mem_used = memory.total, memory.total - memory.available
+        cpu_percent, cpu_count = psutil.cpu_percent(None), psutil.cpu_count() or 1
+
+        limits = read_limits(self.cgroup_root)
+        if limits.memory_limit and limits.memory_used is not None:
+            mem_total = min(mem_total, limits.memory_limit)
+            mem_used = min(limits.memory_used, mem_total)
+        if limits.cpu_limit:
+            cpu_count = min(cpu_count, limits.cpu_count)
+            cgroup_percent = self._cgroup_cpu_percent(limits, now)
+            cpu_percent = cpu_percent if cgroup_percent is None else cgroup_percent
+
         return NodeMetrics(
             sampled_at=time.time(),
-            cpu_percent=psutil.cpu_percent(interval=None),
-            cpu_count=psutil.cpu_count() or 1,
-            mem_total=memory.total,
-            mem_used=memory.total - memory.available,
-            mem_percent=memory.percent,
+            cpu_percent=cpu_percent,
+            cpu_count=cpu_count,
+            mem_total=mem_total,
+            mem_used=mem_used,
+            mem_percent=100.0 * mem_used / mem_total if mem_total else 0.0,
             swap_total=swap.total,
             swap_used=swap.used,
             disks=read_disks(),
@@ -126,4 +149,17 @@ class MetricsSampler:
             uptime=time.time() - psutil.boot_time(),
             process_count=len(psutil.pids()),
             agent_version=self.agent_version,
+        )
+
+    def _cgroup_cpu_percent(self, limits: CgroupLimits, now: float) -> float | None:
+        """Share of the cgroup's CPU limit used since the previous reading."""
+        if limits.cpu_usage_seconds is None or not limits.cpu_limit:
+            return None
+
+        before, self._cgroup_cpu = self._cgroup_cpu, (limits.cpu_usage_seconds, now)
+        if before is None or now <= before[1]:
+            return None
+        used = limits.cpu_usage_seconds - before[0]
+        return max(
+            0.0, min(100.0, 100.0 * used / ((now - before[1]) * limits.cpu_limit))
         )

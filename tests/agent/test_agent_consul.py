@@ -102,8 +102,10 @@ def test_registers_renews_and_publishes_metrics(double, make_agent, tmp_path):
     assert {s.name for s in node.services} >= {"web", "worker"}
 
 
-def test_reregisters_what_consul_forgot(double, make_agent, tmp_path):
-    agent = make_agent(services_yml(tmp_path, free_port()), consul_env(double))
+def test_reregisters_what_consul_forgot_sending_the_token(double, make_agent, tmp_path):
+    double.require_token("s3cret")
+    env = {**consul_env(double), "NEXUS_CONSUL_TOKEN": "s3cret"}
+    agent = make_agent(services_yml(tmp_path, free_port()), env)
     wait_until(lambda: "web" in double.services_on(NODE))
 
     double.forget_agent_state(NODE)
@@ -112,6 +114,16 @@ def test_reregisters_what_consul_forgot(double, make_agent, tmp_path):
     wait_until(lambda: {"web", "worker"} <= set(double.services_on(NODE)))
     wait_until(lambda: kvlayout.AGENT_CHECK_ID in double.checks_on(NODE))
     assert agent.process.poll() is None
+
+    sent = [r for r in double.requests if r.node == NODE]
+    tokens = {
+        value
+        for r in sent
+        for key, value in r.headers.items()
+        if key.lower() == "x-consul-token"
+    }
+    assert sent and tokens == {"s3cret"}
+    assert all(any(k.lower() == "x-consul-token" for k in r.headers) for r in sent)
 
 
 def test_reload_deregisters_removed_and_stop_deregisters_all(
@@ -158,7 +170,7 @@ def nexus(*args, double) -> subprocess.CompletedProcess:
     )
 
 
-def test_drain_and_undrain_from_the_command_line(double, make_agent, tmp_path):
+def test_node_requests_from_the_command_line(double, make_agent, tmp_path):
     agent = make_agent(services_yml(tmp_path, free_port()), consul_env(double))
     agent.wait_for("consul: in sync")
 
@@ -172,6 +184,14 @@ def test_drain_and_undrain_from_the_command_line(double, make_agent, tmp_path):
     undrained = nexus("undrain", NODE, double=double)
     assert undrained.returncode == 0, undrained.stderr
     assert "_node_maintenance" not in double.checks_on(NODE)
+
+    missing = nexus("restart-service", NODE, "nope", double=double)
+    assert missing.returncode == 1
+    assert "no service named 'nope' on this node" in missing.stderr
+
+    done = nexus("restart-service", NODE, "web", double=double)
+    assert done.returncode == 0, done.stderr
+    agent.wait_for("state: web starting -> running", count=2)
     assert double.kv_keys(kvlayout.REQUESTS_PREFIX) == []
 
 
@@ -211,16 +231,3 @@ def test_restart_request_runs_once_across_agent_restarts(double, make_agent, tmp
     assert agent.service("worker")["restarts"] == 0
     assert agent.log_text().count("request: restart") == 0
     assert double.kv_keys(kvlayout.REQUESTS_PREFIX) == []
-
-
-def test_restart_service_command_reports_unknown_service(double, make_agent, tmp_path):
-    agent = make_agent(services_yml(tmp_path, free_port()), consul_env(double))
-    agent.wait_for("consul: in sync")
-
-    missing = nexus("restart-service", NODE, "nope", double=double)
-    assert missing.returncode == 1
-    assert "no service named 'nope' on this node" in missing.stderr
-
-    done = nexus("restart-service", NODE, "web", double=double)
-    assert done.returncode == 0, done.stderr
-    agent.wait_for("state: web starting -> running", count=2)

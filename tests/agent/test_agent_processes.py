@@ -11,7 +11,7 @@ import psutil
 import pytest
 from agent_process import CHATTY, CRASHER, FORKER, SLEEPER
 
-from nexuslite.agent.control import ask_agent
+from nexuslite.agent.control import ask_agent, read_agent_status
 
 pytestmark = pytest.mark.slow
 
@@ -166,6 +166,8 @@ def test_status_command_shows_each_service(make_agent, tmp_path):
     assert lines[0].split() == ["NAME", "STATE", "PID", "UPTIME", "RESTARTS"]
     assert lines[1].split()[:2] == ["web", "running"]
     assert lines[2].split()[:2] == ["worker", "running"]
+    assert [row["name"] for row in read_agent_status(agent.socket)] == ["web", "worker"]
+    assert read_agent_status(tmp_path / "no-agent.sock") is None
 
 
 def ask_as_user(agent, uid: int, request: dict) -> dict:
@@ -215,3 +217,23 @@ def test_service_log_is_capped_and_rotated(make_agent, tmp_path):
     kept = sorted(p.name for p in log_file.parent.iterdir())
     assert kept == ["chatty.log", "chatty.log.1", "chatty.log.2"]
     assert all(p.stat().st_size <= 20000 for p in log_file.parent.iterdir())
+
+
+def test_unusable_socket_place_is_one_line(tmp_path):
+    services = tmp_path / "services.yml"
+    services.write_text("web: [sleep, '5']\n")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "nexuslite", "agent", "--config", services],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", "NEXUS_AGENT_SOCKET": str(blocker / "a.sock")},
+    )
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: cannot create the control socket {blocker}/")
+    assert line.endswith("; set NEXUS_AGENT_SOCKET or --socket to a writable place")
