@@ -1,18 +1,22 @@
 """The embedded default: this machine as a one-node cluster, no Consul needed.
 
 The node is both manager and worker. Its figures come from the background psutil
-sampler; its services are the processes listening on TCP ports, each with a check
+sampler. Its services are those a local ``nexus agent`` supervises, judged by their
+supervision state, and the other processes listening on TCP ports, each with a check
 that records what was observed (the socket is in LISTEN state).
 """
 
 import socket
 import time
 from collections import defaultdict
+from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 
 from nexuslite.cluster.health import node_status
 from nexuslite.cluster.model import (
+    CRITICAL,
     MANAGER,
     PASSING,
     WARNING,
@@ -31,22 +35,38 @@ LABEL = "embedded default (this machine)"
 DISK_WARN_PERCENT = 90.0
 MEMORY_WARN_PERCENT = 95.0
 
+# Check status of a supervised service in each agent state.
+_STATE_HEALTH = {
+    "running": PASSING,
+    "starting": WARNING,
+    "stopping": WARNING,
+    "backoff": CRITICAL,
+    "fatal": CRITICAL,
+    "stopped": CRITICAL,
+}
+
 
 class LocalSource:
     """Builds a snapshot of this machine alone."""
 
     label = LABEL
 
-    def __init__(self, sample_interval: float = 5.0):
+    def __init__(self, sample_interval: float = 5.0, agent_socket: Path | None = None):
         self.sampler = MetricsSampler(sample_interval).start()
         self.hostname = socket.gethostname()
+        self.agent_socket = agent_socket
 
     def close(self) -> None:
         self.sampler.stop()
 
     def fetch(self) -> Snapshot:
         metrics = self.sampler.latest()
-        services = tuple(listening_services(self.hostname))
+        supervised = self._supervised()
+        owned = {row.pid for row in supervised if row.pid}
+        services = tuple(
+            [row.instance for row in supervised]
+            + listening_services(self.hostname, skip_pids=owned)
+        )
         checks = tuple(resource_checks(metrics)) if metrics else ()
         status, reason = node_status(checks, services)
 
@@ -74,6 +94,41 @@ class LocalSource:
             leader=self.hostname,
         )
 
+    def _supervised(self) -> list["Supervised"]:
+        if self.agent_socket is None:
+            return []
+
+        from nexuslite.agent.control import read_agent_status
+
+        rows = read_agent_status(self.agent_socket) or []
+        return [
+            Supervised(supervised_instance(self.hostname, row), row.get("pid"))
+            for row in rows
+        ]
+
+
+class Supervised(NamedTuple):
+    instance: ServiceInstance
+    pid: int | None
+
+
+def supervised_instance(node: str, row: dict) -> ServiceInstance:
+    """A service of the local agent, with a check that is its supervision state."""
+    name, state = row["name"], row["state"]
+    detail = f"{state} (pid {row['pid']})" if row.get("pid") else state
+    if row.get("detail"):
+        detail = f"{detail}: {row['detail']}"
+
+    check = Check(
+        f"nexus-agent:{name}",
+        "Supervised by nexus agent",
+        _STATE_HEALTH.get(state, WARNING),
+        output=detail,
+        service_id=name,
+        service_name=name,
+    )
+    return ServiceInstance(service_id=name, name=name, node=node, checks=(check,))
+
 
 def resource_checks(metrics: NodeMetrics) -> list[Check]:
     """Memory and disk checks judged from the latest sample."""
@@ -99,8 +154,13 @@ def resource_checks(metrics: NodeMetrics) -> list[Check]:
     return checks
 
 
-def listening_services(node: str) -> list[ServiceInstance]:
-    """One service per listening process, with a check per observed port."""
+def listening_services(node: str, skip_pids=frozenset()) -> list[ServiceInstance]:
+    """One service per listening process, with a check per observed port.
+
+    Processes in ``skip_pids`` (and their children) are already shown as supervised
+    services and are left out.
+    """
+    skip = _with_children(skip_pids)
     ports_by_process: dict[str, set] = defaultdict(set)
     try:
         connections = psutil.net_connections(kind="tcp")
@@ -108,7 +168,7 @@ def listening_services(node: str) -> list[ServiceInstance]:
         return []
 
     for conn in connections:
-        if conn.status != psutil.CONN_LISTEN or not conn.laddr:
+        if conn.status != psutil.CONN_LISTEN or not conn.laddr or conn.pid in skip:
             continue
         ports_by_process[_process_name(conn.pid, conn.laddr.port)].add(
             (conn.laddr.ip, conn.laddr.port)
@@ -137,6 +197,16 @@ def _listening_instance(node: str, name: str, addresses: list) -> ServiceInstanc
     return ServiceInstance(
         service_id=name, name=name, node=node, port=ports[0], checks=checks
     )
+
+
+def _with_children(pids) -> set[int]:
+    found = set(pids)
+    for pid in pids:
+        try:
+            found.update(child.pid for child in psutil.Process(pid).children(True))
+        except psutil.Error:
+            continue
+    return found
 
 
 def _process_name(pid: int | None, port: int) -> str:

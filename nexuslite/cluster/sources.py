@@ -13,4 +13,4 @@ def build_source(settings: Settings) -> ClusterSource:
 
     from nexuslite.cluster.local_source import LocalSource
 
-    return LocalSource(sample_interval=settings.refresh_interval)
+    return LocalSource(settings.refresh_interval, agent_socket=settings.agent_socket)
