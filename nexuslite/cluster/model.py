@@ -4,6 +4,7 @@ A source builds a ``Snapshot`` in the background; pages only ever read one.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 # Node statuses, worst first. Derived from Consul health in ``cluster.health``.
 FAILED = "failed"
@@ -46,7 +47,7 @@ class ServiceInstance:
     tags: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
 
-    @property
+    @cached_property  # the snapshot is immutable; pages ask this many times per render
     def health(self) -> str:
         """Worst check status of this instance, or "no checks"."""
         statuses = {check.status for check in self.checks}

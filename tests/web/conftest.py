@@ -9,10 +9,10 @@ every assertion sees the snapshot the test asked for.
 
 import pytest
 from consul_double import ConsulDouble
+from webcluster import build_cluster, wait_for_first_snapshot
 
 from nexuslite.settings import load_settings
 from nexuslite.web.app import create_app
-from webcluster import build_cluster, wait_for_first_snapshot
 
 
 @pytest.fixture

@@ -78,7 +78,9 @@ def build_cluster(double) -> Cluster:
         double.add_node(name, address=address, meta=meta)
 
     for name in ("web-1", "web-2"):
-        double.add_service(name, "api", service_id=f"api-{name}", port=8080, tags=["v2"])
+        double.add_service(
+            name, "api", service_id=f"api-{name}", port=8080, tags=["v2"]
+        )
         status = "passing" if name == "web-1" else "critical"
         double.add_check(
             name,
@@ -119,7 +121,9 @@ def wait_for_first_snapshot(app) -> None:
     """Wait (bounded) until the background refresher has finished its first refresh."""
     refresher = app.extensions["nexus"]
     deadline = time.monotonic() + FIRST_SNAPSHOT_DEADLINE
-    while refresher.snapshot().problem and refresher.snapshot().problem.kind == "starting":
+    while (
+        refresher.snapshot().problem and refresher.snapshot().problem.kind == "starting"
+    ):
         if time.monotonic() > deadline:
             raise AssertionError("the refresher made no first snapshot in time")
         time.sleep(0.02)

@@ -1,14 +1,20 @@
 """The overview in real headless Chromium: the grid follows Consul without a reload.
 
 Uses Debian's /usr/bin/chromium through Playwright (never a downloaded browser). The
-dashboard is served by waitress on a free port, backed by the Consul double.
+dashboard is ``nexus serve`` run as a real process on a free port, reading the
+Consul double.
 """
 
-import threading
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 from webcluster import build_cluster
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -21,6 +27,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 UPDATE_DEADLINE_MS = 20_000
+START_DEADLINE = 30.0
 
 pytestmark = [
     pytest.mark.browser,
@@ -29,16 +36,56 @@ pytestmark = [
 
 
 @pytest.fixture
-def served(make_app, double):
-    """The dashboard on the double's cluster, served over real HTTP."""
+def served(double, tmp_path):
+    """``nexus serve`` as a real process on a free port, reading the double."""
     cluster = build_cluster(double)
-    app = make_app(consul_url=cluster.url, poll_interval=1, refresh_interval=1)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="waitress-test")
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
+    port = _free_port()
+    flags = (
+        f"--consul {cluster.url} --port {port} --poll-interval 1 --refresh-interval 1"
+    )
+    command = [sys.executable, "-m", "nexuslite", "serve", *flags.split()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    assert f"NexusLite dashboard on {base}/" in output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"nexus serve exited: {process.stdout.read()}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if json.load(response)["nodes"]:
+                    return
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    raise AssertionError("nexus serve did not answer in time")
 
 
 @pytest.fixture
@@ -81,14 +128,18 @@ def test_grid_updates_live_filters_keep_the_url_and_errors_keep_content(
     assert page.evaluate("window.__sameDocument") is True
 
     # Polls now get a 503 page: htmx keeps the good content and a note says so.
-    page.route("**/?status=failed", lambda route: route.fulfill(status=503, body="<p>x</p>"))
+    page.route(
+        "**/?status=failed", lambda route: route.fulfill(status=503, body="<p>x</p>")
+    )
     expect(page.locator("#conn")).to_contain_text("503", timeout=UPDATE_DEADLINE_MS)
     expect(page.locator("article.tile")).to_have_count(2)
 
     # Then the dashboard is unreachable: the same.
     page.unroute("**/?status=failed")
     page.route("**/?status=failed", lambda route: route.abort())
-    expect(page.locator("#conn")).to_contain_text("unreachable", timeout=UPDATE_DEADLINE_MS)
+    expect(page.locator("#conn")).to_contain_text(
+        "unreachable", timeout=UPDATE_DEADLINE_MS
+    )
     expect(page.locator("article.tile")).to_have_count(2)
     assert page.evaluate("window.__sameDocument") is True
     assert errors == []

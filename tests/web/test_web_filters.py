@@ -8,7 +8,9 @@ from webcluster import EXPECTED_STATUS, tags
 
 def _grid_nodes(html: str) -> set[str]:
     grid = html[html.index('class="grid-section"') :]
-    return set(re.findall(r'class="name" href="/nodes/[^"]+">([^<]+)</a>', grid))
+    return set(
+        re.findall(r'class="name" href="/nodes/[^"]+" title="[^"]*">([^<]+)</a>', grid)
+    )
 
 
 @pytest.mark.parametrize(
@@ -28,7 +30,9 @@ def _grid_nodes(html: str) -> set[str]:
 )
 def test_filters_select_nodes(client, query, expected):
     for headers in ({}, {"HX-Request": "true"}):
-        html = client.get("/", query_string=query, headers=headers).get_data(as_text=True)
+        html = client.get("/", query_string=query, headers=headers).get_data(
+            as_text=True
+        )
         assert _grid_nodes(html) == expected
 
 

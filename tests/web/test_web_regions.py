@@ -44,7 +44,9 @@ def test_history_restore_gets_the_full_page(client):
 
 @pytest.mark.parametrize("url", PAGES)
 def test_live_region_polls_its_own_url_without_piling_up(client, url):
-    (region,) = [t for t in tags(client.get(url).get_data(as_text=True)) if t.get("id") == "live"]
+    (region,) = [
+        t for t in tags(client.get(url).get_data(as_text=True)) if t.get("id") == "live"
+    ]
 
     assert region["hx-get"] == url
     assert region["hx-trigger"] == "every 5000ms"

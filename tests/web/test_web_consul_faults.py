@@ -5,6 +5,8 @@ import threading
 import pytest
 from webcluster import refresh
 
+from nexuslite.cluster.refresher import Refresher
+
 # Double fault -> (problem kind, banner title, detail in the banner).
 FAULTS = {
     "down": ("unreachable", "Consul unreachable", "cannot reach Consul"),
@@ -15,7 +17,9 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_shows_banner_over_last_good_data_then_recovers(consul_app, cluster, fault):
+def test_fault_shows_banner_over_last_good_data_then_recovers(
+    consul_app, cluster, fault
+):
     client = consul_app.test_client()
     kind, title, detail = FAULTS[fault]
 
@@ -74,13 +78,13 @@ def test_fault_before_the_first_snapshot_shows_no_data_not_an_error(make_app, do
 
 
 def test_starting_banner_before_the_first_refresh(make_app, double):
-    from nexuslite.cluster.refresher import Refresher
-
     double.add_node("mgr-1", server=True)
     app = make_app(consul_url=double.url)
-    consul_app_source = app.extensions["nexus"].source
-    app.extensions["nexus"] = Refresher(consul_app_source, 3600)  # never started
+    running = app.extensions["nexus"]
+    running.stop()
+    app.extensions["nexus"] = Refresher(running.source, 3600)  # never started
 
     html = app.test_client().get("/").get_data(as_text=True)
 
     assert "waiting for the first snapshot" in html
+    assert "No nodes to show yet" in html

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from nexuslite.cluster import kvlayout
+from nexuslite.cluster.actions import encode_result
 
 TOKEN = "s3cret-operator-token"
 
@@ -62,11 +63,15 @@ def test_drain_writes_a_request_logs_an_audit_line_and_shows_the_result(
 def test_restart_names_one_of_the_node_services(admin_app, cluster):
     client = admin_app.test_client()
 
-    assert _post(client, "web-1", action="restart", service="api-web-1").status_code == 303
+    assert (
+        _post(client, "web-1", action="restart", service="api-web-1").status_code == 303
+    )
     bad = _post(client, "web-1", action="restart", service="postgres")
 
     assert bad.status_code == 400
-    assert [r["service"] for r in _requests_for(cluster.double, "web-1")] == ["api-web-1"]
+    assert [r["service"] for r in _requests_for(cluster.double, "web-1")] == [
+        "api-web-1"
+    ]
 
 
 def test_drained_node_offers_undrain(admin_app):
@@ -128,3 +133,36 @@ def test_consul_refusing_the_write_is_a_503_page(admin_app, cluster):
 
     assert response.status_code == 503
     assert "nothing was done" in response.get_data(as_text=True)
+
+
+def test_node_page_polls_for_the_agent_answer_until_it_comes(admin_app, cluster):
+    client = admin_app.test_client()
+    response = _post(client, "web-1", action="drain")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    request_id = re.search(r"/requests/([^/]+)/web-1", page).group(1)
+    url = f"/requests/{request_id}/web-1"
+
+    pending = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    full = client.get(url).get_data(as_text=True)
+    cluster.double.kv_put(
+        kvlayout.result_key("web-1", request_id), encode_result(True, "drained")
+    )
+    done = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert "waiting for the node's agent" in pending and "hx-trigger" in pending
+    assert full.startswith("<!doctype html>") and "waiting" in full
+    assert f"carried out request {request_id}: drained" in done
+    assert "hx-get" not in done  # the answer is in: polling stops
+    assert client.get("/requests/not-an-id/web-1").status_code == 404
+
+
+def test_two_workers_with_the_same_admin_token_accept_each_other_forms(
+    make_app, cluster
+):
+    first = make_app(consul_url=cluster.url, admin_token=TOKEN)
+    second = make_app(consul_url=cluster.url, admin_token=TOKEN)
+    csrf = _form_token(first.test_client(), "web-1")
+
+    response = _post(second.test_client(), "web-1", action="drain", csrf_token=csrf)
+
+    assert response.status_code == 303
