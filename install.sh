@@ -16,14 +16,20 @@ if [ ! -f "$pyz" ]; then
 fi
 
 found=""
-for python in python3 python3.14 python3.13 python3.12 python3.11 python3.10; do
-    command -v "$python" >/dev/null 2>&1 || continue
+for name in python3 python3.14 python3.13 python3.12 python3.11 python3.10; do
+    # Run it by its full path: with no PATH set (env -i, some cron and ssh set-ups)
+    # a python started by bare name cannot tell where it is (empty sys.executable).
+    python=$(command -v "$name" 2>/dev/null) || continue
+    case "$python" in
+        /*) ;;
+        *) python="$(pwd)/$python" ;;
+    esac
     if "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
         exec "$python" "$pyz" install "$@"
     fi
     version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) ||
         version="unusable"
-    found="$found $python $version;"
+    found="$found $name $version;"
 done
 
 echo "install.sh: NexusLite needs Python 3.10 or newer; found:${found:- no python3 on PATH}" >&2

@@ -12,8 +12,13 @@ import click
 from nexuslite.errors import EXIT_FAILURE, NexusError
 from nexuslite.install import paths
 from nexuslite.install.host import Host
-from nexuslite.install.installer import apply_plan, wait_until_active
-from nexuslite.install.options import ROLES, InstallOptions
+from nexuslite.install.installer import (
+    apply_plan,
+    has_interrupted_run,
+    recover_interrupted,
+    wait_until_active,
+)
+from nexuslite.install.options import ROLES, InstallOptions, check_install_options
 from nexuslite.install.paths import InstallRoot
 from nexuslite.install.plan import Plan, build_plan
 from nexuslite.install.preflight import has_failures, run_checks
@@ -22,7 +27,7 @@ from nexuslite.install.uninstaller import apply_removal, plan_removal
 
 root_option = click.option(
     "--root",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, resolve_path=True, path_type=Path),
     default=Path("/"),
     show_default=True,
     help="Install into this directory instead of the running system (images, tests).",
@@ -84,7 +89,9 @@ def preflight(role: str, bind_addr: str | None, root: Path, as_json: bool) -> No
 def install(yes: bool, dry_run: bool, root: Path, **flags) -> None:
     """Install this nexus.pyz as systemd services with a Consul agent config."""
     options = InstallOptions(target=InstallRoot(root), **flags)
+    check_install_options(options)
     host = current_host()
+    recover(options.target, dry_run)
 
     checks = run_checks(host, options)
     for check in checks:
@@ -108,6 +115,24 @@ def install(yes: bool, dry_run: bool, root: Path, **flags) -> None:
     apply_plan(plan)
     click.echo(f"Installed NexusLite ({options.role}) into {root}.")
     finish_install(plan)
+
+
+def recover(target: InstallRoot, dry_run: bool) -> None:
+    """Put back what a killed install or uninstall left half changed, and say so."""
+    if dry_run:
+        if has_interrupted_run(target):
+            click.echo(
+                "note    an earlier run was killed part-way; a real run first puts "
+                "its files back, so the plan below may differ"
+            )
+        return
+
+    restored = recover_interrupted(target)
+    if restored is not None:
+        click.echo(
+            f"Recovered: an earlier run was killed part-way; {restored} file(s) "
+            "put back as they were before it."
+        )
 
 
 def print_plan(plan: Plan, with_diff: bool) -> None:
@@ -148,6 +173,7 @@ def finish_install(plan: Plan) -> None:
 )
 def uninstall(purge: bool, root: Path, yes: bool, dry_run: bool) -> None:
     """Stop and remove the NexusLite services and file (config kept unless --purge)."""
+    recover(InstallRoot(root), dry_run)
     removal = plan_removal(InstallRoot(root), purge)
     if removal.is_empty:
         click.echo(f"Nothing to remove: NexusLite is not installed in {root}.")

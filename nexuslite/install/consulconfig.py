@@ -40,8 +40,6 @@ def choose_bootstrap_expect(options: InstallOptions) -> int | None:
         return None
 
     if options.bootstrap_expect is not None:
-        if options.bootstrap_expect < 1:
-            raise ConfigError("invalid --bootstrap-expect: use 1, 3 or 5 servers")
         return options.bootstrap_expect
 
     if options.joins:

@@ -39,7 +39,8 @@ class Host:
         return sys.version_info[:3]
 
     def python_executable(self) -> str:
-        return str(Path(sys.executable).resolve())
+        """The interpreter's full path; empty when Python cannot tell."""
+        return str(Path(sys.executable).resolve()) if sys.executable else ""
 
     def disk_free(self, path: Path) -> int:
         return shutil.disk_usage(nearest_existing(path)).free

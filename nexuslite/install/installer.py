@@ -1,6 +1,7 @@
 """Carry out a plan: validate, write every file, run the commands, check the result.
 
-A failure anywhere before the services are started puts every file back as it was.
+A failure anywhere before the services are started puts every file back as it was;
+so does Ctrl-C, SIGTERM or SIGHUP, and the next run after a kill -9.
 """
 
 import logging
@@ -12,8 +13,13 @@ from pathlib import Path
 
 from nexuslite.errors import ConfigError, NexusError
 from nexuslite.install import paths
+from nexuslite.install.paths import InstallRoot
 from nexuslite.install.plan import Plan
-from nexuslite.install.transaction import FileTransaction
+from nexuslite.install.transaction import (
+    FileTransaction,
+    StopSignals,
+    signals_deferred,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +33,52 @@ def apply_plan(plan: Plan) -> None:
 
     transaction = FileTransaction(plan.options.target.root)
     transaction.lock()
+    with StopSignals() as stop:
+        try:
+            transaction.apply(plan.changes)
+            for argv in plan.commands:
+                run_command(argv)
+        except OSError as exc:
+            # A full disk, a read-only mount, a directory where a file should be.
+            restore(transaction, plan.options.target)
+            raise NexusError(f"install stopped, files restored: {exc}") from exc
+        except BaseException:
+            restore(transaction, plan.options.target)
+            raise
+
+        stop.hold()
+        transaction.finish()
+
+
+def restore(transaction: FileTransaction, target: InstallRoot) -> None:
+    with signals_deferred():
+        transaction.rollback()
+        reload_after_rollback(target)
+
+
+def recover_interrupted(target: InstallRoot) -> int | None:
+    """Put back the files of an install or uninstall that was killed part-way.
+
+    Returns how many files were restored, or None when no run was interrupted.
+    """
+    transaction = FileTransaction(target.root)
+    transaction.lock()
     try:
-        transaction.apply(plan.changes)
-        for argv in plan.commands:
-            run_command(argv)
+        with signals_deferred():
+            restored = transaction.recover()
+            if restored is not None:
+                reload_after_rollback(target)
     except OSError as exc:
-        # A full disk, a read-only mount, a directory where a file should be.
-        restore(transaction, plan)
-        raise NexusError(f"install stopped, files restored: {exc}") from exc
-    except BaseException:
-        restore(transaction, plan)
-        raise
-
-    transaction.finish()
+        raise NexusError(
+            f"cannot put back the files of an interrupted run: {exc}"
+        ) from exc
+    finally:
+        transaction.release()
+    return restored
 
 
-def restore(transaction: FileTransaction, plan: Plan) -> None:
-    transaction.rollback()
-    reload_after_rollback(plan)
+def has_interrupted_run(target: InstallRoot) -> bool:
+    return FileTransaction(target.root).journal.exists()
 
 
 def run_command(argv: list[str]) -> str:
@@ -88,17 +122,24 @@ def copy_other_configs(source: Path, staged: Path) -> None:
     if not source.is_dir():
         return
 
-    for path in source.iterdir():
-        if (
-            path.suffix in CONSUL_CONFIG_SUFFIXES
-            and path.name != paths.CONSUL_CONFIG.name
-        ):
+    for path in sorted(source.iterdir()):
+        if path.suffix not in CONSUL_CONFIG_SUFFIXES or path.is_dir():
+            continue  # Consul skips these too
+        if path.name == paths.CONSUL_CONFIG.name:
+            continue
+
+        try:
             shutil.copyfile(path, staged / path.name)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read {paths.CONSUL_CONFIG_DIR / path.name} "
+                f"({exc.strerror}); Consul would not start with it: fix or move it"
+            ) from None
 
 
-def reload_after_rollback(plan: Plan) -> None:
+def reload_after_rollback(target: InstallRoot) -> None:
     # systemd may have read the new units already; make it read the restored ones.
-    if plan.options.target.is_live and shutil.which("systemctl"):
+    if target.is_live and shutil.which("systemctl"):
         subprocess.run(["systemctl", "daemon-reload"], capture_output=True, timeout=60)
 
 

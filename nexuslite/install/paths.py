@@ -7,6 +7,8 @@
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from nexuslite.errors import ConfigError
+
 OPT_DIR = PurePosixPath("/opt/nexus")
 PYZ = OPT_DIR / "nexus.pyz"
 PREVIOUS_PYZ = OPT_DIR / "nexus.pyz.previous"
@@ -47,3 +49,22 @@ class InstallRoot:
 
     def unit(self, name: str) -> PurePosixPath:
         return UNIT_DIR / name
+
+    def read_text(self, target: PurePosixPath) -> str | None:
+        """The text of a file an operator may have written; None when there is none.
+
+        A file the install cannot read as UTF-8 text is refused in one line naming it,
+        never silently replaced.
+        """
+        path = self.under_root(target)
+        try:
+            return path.read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except UnicodeDecodeError as exc:
+            problem = f"not UTF-8 text (byte {exc.start})"
+        except OSError as exc:
+            problem = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot read {target}: {problem}; fix or move it, then run again"
+        )

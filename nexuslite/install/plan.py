@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from nexuslite.errors import ConfigError
 from nexuslite.install import paths
 from nexuslite.install.addresses import choose_bind_address, list_private_ipv4
 from nexuslite.install.artefact import choose_pyz
@@ -18,9 +19,18 @@ from nexuslite.install.consulconfig import (
     plan_addresses,
     render_consul_config,
 )
-from nexuslite.install.envfile import merge_env, parse_env, wanted_settings
+from nexuslite.install.envfile import (
+    check_env_file,
+    merge_env,
+    parse_env,
+    wanted_settings,
+)
 from nexuslite.install.host import Host
-from nexuslite.install.options import DASHBOARD_PORT, InstallOptions
+from nexuslite.install.options import (
+    DASHBOARD_PORT,
+    InstallOptions,
+    check_install_options,
+)
 from nexuslite.install.paths import InstallRoot
 from nexuslite.install.servicesfile import EXAMPLE as SERVICES_EXAMPLE
 from nexuslite.install.transaction import FileChange
@@ -75,6 +85,8 @@ class Plan:
 
 def build_plan(options: InstallOptions, host: Host) -> Plan:
     """Everything ``options`` would change under the target root."""
+    check_install_options(options)
+    check_role_change(options)
     bind = choose_bind_address(list_private_ipv4(host.interfaces()), options.bind_addr)
     addresses = plan_addresses(options, bind)
     plan = Plan(options, addresses, consul=host.which("consul"))
@@ -87,6 +99,19 @@ def build_plan(options: InstallOptions, host: Host) -> Plan:
         dashboard_url(options, addresses) if options.is_manager else None
     )
     return plan
+
+
+def check_role_change(options: InstallOptions) -> None:
+    """Refuse to turn a dashboard node into a worker in place (its dashboard stays)."""
+    dashboard = options.target.under_root(paths.UNIT_DIR / paths.DASHBOARD_UNIT)
+    if options.is_manager or not dashboard.is_file():
+        return
+
+    raise ConfigError(
+        f"this node runs the dashboard ({paths.DASHBOARD_UNIT}), which --role "
+        f"{options.role} does not: run 'nexus uninstall' first (it keeps the "
+        "config), then this install"
+    )
 
 
 def desired_files(
@@ -115,9 +140,7 @@ def desired_files(
     files.append(consul_unit_file(options, host))
 
     hcl = render_consul_config(options, addresses).encode()
-    backup = paths.CONSUL_CONFIG.with_name("nexus.hcl.bak")
-    files += keep_previous(target, paths.CONSUL_CONFIG, backup, hcl)
-    return files
+    return files + consul_config_files(target, hcl)
 
 
 def keep_previous(
@@ -130,9 +153,38 @@ def keep_previous(
     else:
         change = FileChange(dest, path, content=new)
 
-    if not path.exists() or is_unchanged(change):
+    if not path.is_file() or is_unchanged(change):
         return [change]
     return [FileChange(backup, target.under_root(backup), source=path), change]
+
+
+def consul_config_files(target: InstallRoot, hcl: bytes) -> list[FileChange]:
+    """Our nexus.hcl; an operator's own file there is kept first, never overwritten.
+
+    The operator's file goes to nexus.hcl.bak (nexus.hcl.bak.2, .3... when that name
+    is taken, so a second change never replaces the first backup). A file we wrote
+    is not kept: the same install options write it again.
+    """
+    path = target.under_root(paths.CONSUL_CONFIG)
+    change = FileChange(paths.CONSUL_CONFIG, path, content=hcl)
+    if not path.is_file() or is_unchanged(change):
+        return [change]
+    if path.read_bytes().startswith(OUR_MARK.encode()):
+        return [change]
+
+    backup = free_backup_name(target, paths.CONSUL_CONFIG)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    keep = FileChange(backup, target.under_root(backup), mode=mode, source=path)
+    return [keep, change]
+
+
+def free_backup_name(target: InstallRoot, dest: PurePosixPath) -> PurePosixPath:
+    backup = dest.with_name(f"{dest.name}.bak")
+    number = 1
+    while target.under_root(backup).exists():
+        number += 1
+        backup = dest.with_name(f"{dest.name}.bak.{number}")
+    return backup
 
 
 def text_file(
@@ -146,10 +198,14 @@ def unit_file(target: InstallRoot, name: str, text: str) -> FileChange:
 
 
 def env_content(options: InstallOptions) -> str:
-    path = options.target.under_root(paths.ENV_FILE)
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    """The operator's nexus.env, checked, plus the settings this install needs."""
+    existing = options.target.read_text(paths.ENV_FILE) or ""
+    check_env_file(existing, options.target)
+
     replace = {env_name("host")} if options.dashboard_host else set()
-    return merge_env(existing, wanted_settings(options.dashboard_host), replace)
+    merged = merge_env(existing, wanted_settings(options.dashboard_host), replace)
+    check_env_file(merged, options.target)
+    return merged
 
 
 def consul_unit_file(options: InstallOptions, host: Host) -> FileChange:
@@ -168,8 +224,8 @@ def has_foreign_consul_unit(options: InstallOptions) -> bool:
         if target.under_root(directory / paths.CONSUL_UNIT).exists():
             return True
 
-    ours = target.under_root(paths.UNIT_DIR / paths.CONSUL_UNIT)
-    return ours.exists() and not ours.read_text(encoding="utf-8").startswith(OUR_MARK)
+    ours = target.read_text(paths.UNIT_DIR / paths.CONSUL_UNIT)
+    return ours is not None and not ours.startswith(OUR_MARK)
 
 
 def find_consul_binary(options: InstallOptions, host: Host) -> str:
@@ -230,10 +286,8 @@ def has_nexus_user(options: InstallOptions) -> bool:
     if not options.is_manager:
         return True
 
-    passwd = options.target.under_root(PurePosixPath("/etc/passwd"))
-    if not passwd.exists():
-        return False
-    return any(line.startswith("nexus:") for line in passwd.read_text().splitlines())
+    passwd = options.target.read_text(PurePosixPath("/etc/passwd")) or ""
+    return any(line.startswith("nexus:") for line in passwd.splitlines())
 
 
 def dashboard_url(options: InstallOptions, addresses: ConsulAddresses) -> str:
@@ -241,4 +295,6 @@ def dashboard_url(options: InstallOptions, addresses: ConsulAddresses) -> str:
     host = env.get(env_name("host"), "127.0.0.1")
     if host in ("0.0.0.0", "::", ""):
         host = addresses.advertise
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address in a URL
     return f"http://{host}:{DASHBOARD_PORT}/"

@@ -17,6 +17,7 @@ from nexuslite.install.addresses import (
     list_private_ipv4,
 )
 from nexuslite.install.artefact import read_pyz_version
+from nexuslite.install.envfile import check_env_file
 from nexuslite.install.host import Host
 from nexuslite.install.options import DASHBOARD_PORT, InstallOptions
 
@@ -64,6 +65,7 @@ def run_checks(host: Host, options: InstallOptions) -> list[Check]:
         check_consul_binary(host),
         check_consul_agent(host),
         check_existing_install(options),
+        check_settings_file(options),
         check_bind_address_choice(host, options),
     ]
 
@@ -106,6 +108,15 @@ def check_os(host: Host) -> Check:
 def check_python(host: Host) -> Check:
     version = host.python_version()
     found = ".".join(str(part) for part in version)
+    if not host.python_executable():
+        # The units must name the interpreter; this one cannot say where it is.
+        return Check(
+            "python",
+            FAIL,
+            f"Python {found} cannot tell its own path (started by name, PATH unset)",
+            "run it by full path, e.g. /usr/bin/python3 nexus.pyz ...",
+        )
+
     if version[:2] >= MIN_PYTHON:
         return Check("python", PASS, f"Python {found} ({host.python_executable()})")
     return Check("python", FAIL, f"Python {found}", "install python3.10 or newer")
@@ -188,6 +199,20 @@ def check_existing_install(options: InstallOptions) -> Check:
     version = read_pyz_version(installed)
     found = f"NexusLite {version} at {paths.PYZ} (upgrade keeps it as .previous)"
     return Check("existing install", PASS, found)
+
+
+def check_settings_file(options: InstallOptions) -> Check:
+    """An operator's nexus.env must be one the services can start with."""
+    try:
+        text = options.target.read_text(paths.ENV_FILE)
+        if text is not None:
+            check_env_file(text, options.target)
+    except ConfigError as exc:
+        return Check("settings", FAIL, exc.format_message(), f"fix {paths.ENV_FILE}")
+
+    if text is None:
+        return Check("settings", PASS, f"no {paths.ENV_FILE} yet (install writes it)")
+    return Check("settings", PASS, f"{paths.ENV_FILE} is valid (install keeps it)")
 
 
 def check_bind_address_choice(host: Host, options: InstallOptions) -> Check:

@@ -46,7 +46,8 @@ def describe_copy(change: FileChange) -> str:
 
 
 def diff_lines(path: Path, change: FileChange) -> list[str]:
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    # The old file may be anything an operator left there; show it, never fail on it.
+    old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
     new = change.content.decode("utf-8")
     diff = difflib.unified_diff(
         old.splitlines(),

@@ -8,19 +8,24 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from nexuslite.errors import NexusError
 from nexuslite.install import paths
-from nexuslite.install.installer import run_command
+from nexuslite.install.installer import restore, run_command
 from nexuslite.install.paths import InstallRoot
 from nexuslite.install.plan import OUR_MARK
-from nexuslite.install.transaction import FileChange, FileTransaction
+from nexuslite.install.transaction import (
+    FileChange,
+    FileTransaction,
+    StopSignals,
+)
 
 NEXUS_UNITS = [paths.DASHBOARD_UNIT, paths.AGENT_UNIT]
+# Not even a purge removes nexus.hcl.bak*: that is the operator's file from before.
 PURGED_FILES = (
     paths.ENV_FILE,
     paths.SERVICES_FILE,
     paths.SYSUSERS_FILE,
     paths.CONSUL_CONFIG,
-    paths.CONSUL_CONFIG.with_name("nexus.hcl.bak"),
     paths.CONSUL_DROPIN,
 )
 PURGED_DIRS = (paths.STATE_DIR, PurePosixPath("/var/cache/nexus-dashboard"))
@@ -79,29 +84,45 @@ def removal_units(purge: bool) -> list[str]:
 def exists(target: InstallRoot, path: PurePosixPath) -> bool:
     full = target.under_root(path)
     if path.name == paths.CONSUL_UNIT:
-        return full.is_file() and full.read_text(encoding="utf-8").startswith(OUR_MARK)
+        return full.is_file() and full.read_bytes().startswith(OUR_MARK.encode())
     return full.is_file()
 
 
 def apply_removal(removal: Removal) -> None:
     """Stop the units, then delete the files as one restorable step."""
     commands = removal.commands()
-    if commands:
-        run_command(commands[0])
-
     transaction = FileTransaction(removal.target.root)
-    transaction.lock()
-    try:
-        transaction.apply(removal.changes)
-        for argv in commands[1:]:
-            run_command(argv)
-    except BaseException:
-        transaction.rollback()
-        raise
-    transaction.finish()
+    transaction.lock()  # before stopping anything: an install may be running
+    if commands:
+        try:
+            run_command(commands[0])
+        except BaseException:
+            transaction.release()
+            raise
+
+    with StopSignals() as stop:
+        try:
+            transaction.apply(removal.changes)
+            for argv in commands[1:]:
+                run_command(argv)
+        except OSError as exc:
+            restore(transaction, removal.target)
+            raise NexusError(f"uninstall stopped, files restored: {exc}") from exc
+        except BaseException:
+            restore(transaction, removal.target)
+            raise
+
+        stop.hold()
+        transaction.finish()
 
     for directory in removal.dirs:
-        shutil.rmtree(removal.target.under_root(directory))
+        try:
+            shutil.rmtree(removal.target.under_root(directory))
+        except OSError as exc:
+            raise NexusError(
+                f"the units and files are removed, but not all of {directory}/: "
+                f"{exc}; remove the rest by hand"
+            ) from exc
     remove_empty_dirs(removal.target)
 
 

@@ -20,6 +20,16 @@ case " $* " in
     *" ${NEXUS_FAIL_SYSTEMCTL:-no-such-verb} "*)
         echo "Failed to $NEXUS_FAIL_SYSTEMCTL units: injected failure" >&2; exit 1 ;;
 esac
+# NEXUS_BLOCK_SYSTEMCTL=verb: say so in a file "blocked", then wait for "release"
+# (at most a minute), so a test can signal the install while it waits here.
+case " $* " in
+    *" ${NEXUS_BLOCK_SYSTEMCTL:-no-such-verb} "*)
+        : > "$NEXUS_RECORD_DIR/blocked"
+        i=0
+        while [ ! -e "$NEXUS_RECORD_DIR/release" ] && [ $i -lt 600 ]; do
+            sleep 0.1; i=$((i + 1))
+        done ;;
+esac
 if [ "$1" = is-active ]; then
     shift; for unit in "$@"; do echo "${NEXUS_UNIT_STATE:-active}"; done
 fi

@@ -90,3 +90,25 @@ def test_a_usable_python_runs_the_pyz_install(kit, tmp_path, stand_ins):
     assert installed.read_bytes() == (kit / "nexus.pyz").read_bytes()
     unit = (root / "etc/systemd/system/nexus-agent.service").read_text()
     assert f"ExecStart={Host().python_executable()} /opt/nexus/nexus.pyz agent" in unit
+
+
+def test_a_python_that_cannot_name_itself_fails_preflight(pyz, tmp_path):
+    # Started by bare name with no PATH (what install.sh did under env -i), Python
+    # leaves sys.executable empty, and the units would have named no interpreter.
+    root = tmp_path / "root"
+    root.mkdir()
+
+    result = subprocess.run(
+        ["python3", str(pyz), "preflight", "--root", str(root)]
+        + ["--bind-addr", "10.0.0.5"],
+        executable=Host().python_executable(),
+        capture_output=True,
+        text=True,
+        env={},
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  python: Python" in result.stdout
+    assert "cannot tell its own path" in result.stdout
+    assert not any(root.iterdir())

@@ -41,7 +41,7 @@ def test_a_ready_machine_passes(invoke):
     )
     assert checks["consul agent"].startswith("WARN no Consul agent answers")
     assert checks["existing install"] == "PASS none"
-    assert len(checks) == 11
+    assert len(checks) == 12
 
 
 @pytest.mark.parametrize(
