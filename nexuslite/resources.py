@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-# templates/ and static/ sit beside the nexuslite package, both in a checkout and in
-# the unpacked zipapp, so one rule finds them everywhere.
+# templates/ and static/ sit beside the nexuslite package: at the top of a checkout,
+# and in the site-packages of the venv that nexus.pyz unpacks into its cache (the
+# builder ships them as top-level folders), so one rule finds them everywhere.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 STATIC_DIR = PROJECT_ROOT / "static"

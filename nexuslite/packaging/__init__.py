@@ -1,1 +1,1 @@
-"""Packaging: build details of the running artefact."""
+"""Packaging: build nexus.pyz and read the build details of a built file."""

@@ -12,12 +12,18 @@ from nexuslite.packaging.builder import (
 from nexuslite.packaging.buildinfo import summarize_wheels
 from nexuslite.packaging.targets import Target, select_targets
 
-PIP_FAILURE = """\
+LEGACY_PIP_FAILURE = """\
 pid 1 -> /root/.cache/pex/venvs/bin/python pex ... download --dest \
 /root/.cache/pex/downloads/2/.tmp/resolver_download.3xvwkges/\
 manylinux2014_x86_64-cp-315-cp315 --only-binary :all: flask exited with 1 and STDERR:
 pip: ERROR: Could not find a version that satisfies the requirement MarkupSafe==3.0.3
 pip: ERROR: No matching distribution found for MarkupSafe==3.0.3
+"""
+RESOLVER_CONFLICT = """\
+pip: ERROR: Cannot install pyyaml>=6.0 because these package versions have conflicting
+pip:  The conflict is caused by:
+pip:      The user requested pyyaml>=6.0
+pip:      The user requested (constraint) pyyaml==6.0.3
 """
 
 
@@ -37,11 +43,27 @@ def test_requirements_are_the_runtime_dependencies():
 
 
 def test_missing_wheel_is_one_line_naming_package_and_target():
-    message = describe_pex_failure(PIP_FAILURE)
+    message = describe_pex_failure(LEGACY_PIP_FAILURE)
 
     assert message == (
         "no wheel of MarkupSafe==3.0.3 for manylinux2014_x86_64-cp-315-cp315; "
         "choose other targets"
+    )
+
+
+def test_missing_wheel_is_found_in_a_resolver_conflict():
+    stderr = LEGACY_PIP_FAILURE.split("\n")[0] + "\n" + RESOLVER_CONFLICT
+
+    message = describe_pex_failure(stderr)
+
+    assert message.startswith(
+        "no wheel of pyyaml==6.0.3 for manylinux2014_x86_64-cp-315"
+    )
+
+
+def test_other_pex_failure_keeps_its_last_line():
+    assert (
+        describe_pex_failure("a\nERROR: disk full\n") == "pex failed: ERROR: disk full"
     )
 
 
@@ -75,9 +97,11 @@ def test_wheel_names_summarize_by_project():
         "flask-3.1.3-py3-none-any.whl",
         "pyyaml-6.0.3-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
         "pyyaml-6.0.3-cp311-cp311-manylinux2014_aarch64.manylinux_2_17_aarch64.whl",
+        "psutil-7.2.2-cp36-abi3-manylinux2010_x86_64.manylinux_2_12_x86_64.whl",
     ]
 
     assert summarize_wheels(wheels) == [
         ("flask 3.1.3", "any"),
-        ("pyyaml 6.0.3", "cp311-cp311 aarch64, cp311-cp311 x86_64"),
+        ("psutil 7.2.2", "cp36-abi3; x86_64"),
+        ("pyyaml 6.0.3", "cp311; aarch64 x86_64"),
     ]

@@ -41,7 +41,9 @@ def test_python_39_is_refused_saying_what_is_needed_and_found():
 def test_musl_is_refused():
     message = find_unsupported(UNIVERSAL, "cpython", "3.12", "x86_64", None)
 
-    assert message.endswith("found CPython 3.12 on x86_64 (no glibc: musl or another libc)")
+    assert message.endswith(
+        "found CPython 3.12 on x86_64 (no glibc: musl or another libc)"
+    )
 
 
 def test_unknown_machine_is_refused():
@@ -59,7 +61,9 @@ def test_other_implementation_is_refused():
 def test_single_target_build_names_its_one_version():
     message = find_unsupported([("3.11", "x86_64")], "cpython", "3.12", "x86_64", GLIBC)
 
-    assert message.startswith("nexus.pyz needs CPython 3.11 on x86_64 Linux with glibc;")
+    assert message.startswith(
+        "nexus.pyz needs CPython 3.11 on x86_64 Linux with glibc;"
+    )
 
 
 def test_explicit_cache_setting_wins():
@@ -96,10 +100,16 @@ def test_directory_that_cannot_be_created_is_not_writable(tmp_path):
 @pytest.mark.parametrize(
     ("given", "kept"),
     [
-        (["/usr/bin/python3", "-I", "-S", "x.pyz"], ["/usr/bin/python3", "-I", "x.pyz"]),
+        (
+            ["/usr/bin/python3", "-I", "-S", "x.pyz"],
+            ["/usr/bin/python3", "-I", "x.pyz"],
+        ),
         (["python3", "-IS", "x.pyz"], ["python3", "-I", "x.pyz"]),
         (["python3", "-X", "dev", "-S", "x.pyz"], ["python3", "-X", "dev", "x.pyz"]),
-        (["python3", "-W", "-S", "x.pyz"], ["python3", "-W", "x.pyz"]),
+        (
+            ["python3", "-W", "error", "-S", "x.pyz"],
+            ["python3", "-W", "error", "x.pyz"],
+        ),
     ],
 )
 def test_no_site_flag_is_dropped_and_nothing_else(given, kept):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nexuslite import __version__
-from nexuslite.packaging.builder import BuildRequest, build
+from nexuslite.packaging.builder import SHIPPED_DIRS, BuildRequest, build
 from nexuslite.packaging.buildinfo import read_pyz_metadata
 from nexuslite.packaging.targets import current_target
 
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 SOURCE_DATE_EPOCH = 1_700_000_000
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPAIR_NOTE = "rebuilt damaged cache"
+PEX_VENV_HOP = "Executing venv PEX"  # logged by pex when it, not the pointer, starts
 
 
 def test_isolated_interpreter_cannot_import_the_dependencies():
@@ -45,7 +46,8 @@ def test_version_prints_build_details(run_pyz, pyz):
     assert "built at: 2023-11-14T22:13:20Z" in lines
     assert any(line.startswith("git commit: ") for line in lines)
     target = current_target()
-    assert f"targets: {target.python}/{target.machine}" in lines
+    expected = f"CPython {target.python} on {target.machine} Linux with glibc"
+    assert f"targets: {expected}" in lines
     assert any(line.strip().startswith("pydantic_core ") for line in lines)
 
 
@@ -161,6 +163,22 @@ def test_two_cold_starts_at_once_leave_one_good_cache(pyz, cache_dir, tmp_path):
     assert again.returncode == 0 and REPAIR_NOTE not in again.stderr.decode()
 
 
+def test_next_start_goes_straight_to_the_checked_venv(run_pyz, cache_dir):
+    assert run_pyz("version").returncode == 0
+    (pointer,) = (cache_dir / "nexus-boot").iterdir()
+    assert Path(pointer.read_text()).is_file()
+
+    warm = run_pyz("version", env={"PEX_VERBOSE": "1"})
+    assert warm.returncode == 0, warm.stderr
+    assert PEX_VENV_HOP not in warm.stderr
+
+    pointer.write_text(str(cache_dir / "gone" / "pex"))
+    stale = run_pyz("version", env={"PEX_VERBOSE": "1"})
+    assert stale.returncode == 0, stale.stderr
+    assert PEX_VENV_HOP in stale.stderr
+    assert Path(pointer.read_text()).is_file()
+
+
 def test_removed_dependency_file_is_detected_and_rebuilt(run_pyz, cache_dir):
     assert run_pyz("version").returncode == 0
     victim = next(cache_dir.glob("installed_wheels/*/*/flask-*/flask/app.py"))
@@ -175,7 +193,9 @@ def test_removed_dependency_file_is_detected_and_rebuilt(run_pyz, cache_dir):
 
 def test_truncated_own_file_is_detected_and_rebuilt(run_pyz, cache_dir):
     assert run_pyz("version").returncode == 0
-    victim = next(cache_dir.glob("venvs/*/s/*/venv/lib/*/site-packages/nexuslite/cli.py"))
+    victim = next(
+        cache_dir.glob("venvs/*/s/*/venv/lib/*/site-packages/nexuslite/cli.py")
+    )
     victim.write_bytes(victim.read_bytes()[:10])
 
     result = run_pyz("--help")
@@ -207,12 +227,26 @@ def test_other_python_version_is_refused_with_one_line(pyz, find_python, tmp_pat
         assert "found CPython" in result.stderr
 
 
-def test_two_builds_are_identical(pyz, tmp_path):
-    again = build(
-        BuildRequest(tmp_path / "nexus.pyz", (current_target(),), SOURCE_DATE_EPOCH)
+def test_two_builds_are_identical(tmp_path):
+    # A snapshot, so edits to the working tree between the builds cannot matter.
+    snapshot = tmp_path / "checkout"
+    for name in SHIPPED_DIRS:
+        shutil.copytree(PROJECT_ROOT / name, snapshot / name)
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", snapshot)
+
+    first, second = (
+        build(
+            BuildRequest(
+                tmp_path / name / "nexus.pyz",
+                (current_target(),),
+                SOURCE_DATE_EPOCH,
+                project_root=snapshot,
+            )
+        )
+        for name in ("one", "two")
     )
 
-    assert filecmp.cmp(pyz, again, shallow=False)
+    assert filecmp.cmp(first, second, shallow=False)
 
 
 def test_target_without_wheels_fails_the_build_naming_it(tmp_path):

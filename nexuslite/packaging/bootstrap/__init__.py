@@ -1,0 +1,1 @@
+"""Start-up code of nexus.pyz: standard library only (see README.md)."""
