@@ -6,10 +6,12 @@ docstring is its documentation; ``nexus config`` prints the effective values.
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
     Field,
     SecretStr,
@@ -24,12 +26,15 @@ from nexuslite.errors import ConfigError
 ENV_PREFIX = "NEXUS_"
 DEFAULT_ENV_FILES = (Path("/etc/nexus/nexus.env"), Path(".env"))
 
+# An IPv4/IPv6 address or a DNS host name: what a listen address may be.
+_HOST = re.compile(r"[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         env_file_encoding="utf-8",
-        extra="forbid",
+        extra="ignore",
         use_attribute_docstrings=True,
         validate_default=True,
     )
@@ -108,6 +113,13 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        if not _HOST.fullmatch(value):
+            raise ValueError("expected an IP address or a host name")
+        return value
+
     @field_validator("consul_ca_file")
     @classmethod
     def _ca_file_exists(cls, value: Path | None) -> Path | None:
@@ -163,10 +175,25 @@ def load_settings(
     # The root-only /etc/nexus/nexus.env reaches a service user through systemd's
     # EnvironmentFile; a file this process may not read is not its source.
     readable = tuple(f for f in env_files if os.access(f, os.R_OK))
+    _refuse_unknown_names(readable)
     try:
         return Settings(_env_file=readable, **given)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, set(given))) from None
+
+
+def _refuse_unknown_names(env_files: tuple[Path, ...]) -> None:
+    """A NEXUS_ name in our env files that no setting has is a typo, not a wish.
+
+    Other names are left alone: the file may be shared with other programs.
+    """
+    for path in env_files:
+        for name in dotenv_values(path):
+            is_ours = name.upper().startswith(ENV_PREFIX)
+            if is_ours and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields:
+                raise ConfigError(
+                    f"{path}: unknown setting {name} (see 'nexus config' for the names)"
+                )
 
 
 def _describe(exc: ValidationError, from_flags: set[str]) -> str:
@@ -174,9 +201,6 @@ def _describe(exc: ValidationError, from_flags: set[str]) -> str:
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
     message = error["msg"].removeprefix("Value error, ")
-
-    if error["type"] == "extra_forbidden":
-        return f"unknown setting {ENV_PREFIX}{field.upper()} (see 'nexus config')"
 
     if not field:
         return f"invalid settings: {message}"

@@ -101,3 +101,19 @@ def test_full_url_wins_over_split_form(monkeypatch):
     monkeypatch.setenv("NEXUS_CONSUL_URL", "http://new:8500")
 
     assert load_settings(env_files=()).consul_url == "http://new:8500"
+
+
+def test_env_file_lines_of_other_programs_are_left_alone(tmp_path):
+    shared = tmp_path / "nexus.env"
+    shared.write_text("CONSUL_HTTP_ADDR=127.0.0.1:8500\nNEXUS_PORT=9005\n")
+
+    assert load_settings(env_files=(shared,)).port == 9005
+
+
+def test_a_listen_address_must_be_an_address_or_host_name(run_nexus):
+    result = run_nexus("serve", env={"NEXUS_HOST": "a b"})
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Error: invalid NEXUS_HOST='a b': expected an IP address or a host name"
+    )
