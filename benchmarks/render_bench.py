@@ -1,11 +1,12 @@
 """Render cost of the overview from the Consul double at 10 to 5,000 nodes.
 
 For each size: Consul requests per refresh (counted by the double); the node-grid
-partial's render time p50/p95 through Flask's test client, "cold" (the first render
-of a fresh snapshot, which draws every tile) and "warm" (later renders of the same
-snapshot: other viewers, polls, filters); the full page; the ratio of the cold p50
-to a trivial route timed in the same run; and this process's RSS. Not a test: it
-prints figures. Run from the checkout: ``python benchmarks/render_bench.py``.
+partial's render time p50/p95 through Flask's test client, "cold" (the first poll
+after a refresh; the refresher draws the tiles when the snapshot arrives, and that
+time is in the "refresh" column) and "warm" (later renders of the same snapshot:
+other viewers, polls, filters); the full page; the ratio of the cold p50 to a trivial
+route timed in the same run; and this process's RSS. Not a test: it prints figures.
+Run from the checkout: ``python benchmarks/render_bench.py``.
 """
 
 import statistics

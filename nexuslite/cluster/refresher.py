@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from nexuslite.cluster.model import Snapshot, SourceProblem
 from nexuslite.cluster.source import ClusterSource, SourceUnavailable
@@ -35,6 +36,7 @@ class Refresher:
         )
         self._stop = threading.Event()
         self._first_done = threading.Event()
+        self._listeners: list[Callable[[Snapshot], None]] = []
         self._thread: threading.Thread | None = None
 
     def start(self, wait: float = FIRST_REFRESH_WAIT) -> "Refresher":
@@ -50,6 +52,10 @@ class Refresher:
     def stop(self) -> None:
         self._stop.set()
         self.source.close()
+
+    def add_listener(self, listener: Callable[[Snapshot], None]) -> None:
+        """Call ``listener`` with each new snapshot, on the refresher's thread."""
+        self._listeners.append(listener)
 
     def snapshot(self) -> Snapshot:
         return self._snapshot
@@ -80,6 +86,11 @@ class Refresher:
             log.info("%s recovered after %s", self.source.label, previous.kind)
 
         self._snapshot = fresh
+        for listener in self._listeners:
+            try:
+                listener(fresh)
+            except Exception:  # a listener's bug must not stop the refreshes
+                log.exception("snapshot listener %r failed", listener)
 
     def _record_problem(self, exc: SourceUnavailable) -> None:
         previous = self._snapshot.problem

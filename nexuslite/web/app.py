@@ -14,14 +14,14 @@ from jinja2 import StrictUndefined
 from werkzeug.exceptions import HTTPException
 
 from nexuslite import __version__
-from nexuslite.cluster.model import ROLES
+from nexuslite.cluster.model import ROLES, Snapshot
 from nexuslite.cluster.refresher import Refresher
 from nexuslite.cluster.source import ClusterSource
 from nexuslite.cluster.sources import build_source
 from nexuslite.resources import STATIC_DIR, TEMPLATES_DIR
 from nexuslite.settings import Settings, load_settings
 from nexuslite.web import controls, healthz, pages, units, widgets
-from nexuslite.web.appstate import store_refresher, store_settings
+from nexuslite.web.appstate import get_refresher_of, store_refresher, store_settings
 from nexuslite.web.routing import NameConverter
 from nexuslite.web.statuses import sort_worst_first, status_class
 
@@ -47,6 +47,7 @@ def create_app(
     setup_settings(app, settings)
     setup_refresher(app, source or build_source(settings), settings.refresh_interval)
     setup_templates(app)
+    setup_tile_drawing(app)
     register_blueprints(app)
     register_error_pages(app)
     register_security_headers(app)
@@ -100,6 +101,17 @@ def setup_templates(app: Flask) -> None:
         metric_bar=widgets.metric_bar,
         node_grid=widgets.NodeGrid(),
     )
+
+
+def setup_tile_drawing(app: Flask) -> None:
+    """Draw the node tiles when a snapshot arrives, so polls find them ready."""
+    grid = app.jinja_env.globals["node_grid"]
+
+    def draw(snapshot: Snapshot) -> None:
+        with app.test_request_context("/"):
+            grid(snapshot, snapshot.nodes)
+
+    get_refresher_of(app).add_listener(draw)
 
 
 def register_blueprints(app: Flask) -> None:

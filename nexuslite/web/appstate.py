@@ -18,12 +18,16 @@ def store_refresher(app: Flask, refresher: Refresher) -> None:
     app.extensions[EXTENSION] = refresher
 
 
+def get_refresher_of(app: Flask) -> Refresher:
+    return app.extensions[EXTENSION]
+
+
 def get_settings() -> Settings:
     return current_app.config[SETTINGS_KEY]
 
 
 def get_refresher() -> Refresher:
-    return current_app.extensions[EXTENSION]
+    return get_refresher_of(current_app)
 
 
 def get_snapshot() -> Snapshot:

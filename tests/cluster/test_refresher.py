@@ -43,3 +43,24 @@ def test_before_the_first_refresh_the_snapshot_says_so(double, settings_for):
     assert snap.nodes == ()
     assert snap.problem.kind == "starting"
     refresher.stop()
+
+
+def test_listeners_get_each_new_snapshot_and_a_broken_one_stops_nothing(
+    double, settings_for, caplog
+):
+    double.add_node("web-1")
+    refresher = Refresher(ConsulSource(settings_for(double.url)), 60)
+    seen = []
+
+    def broken(snapshot):
+        raise RuntimeError("listener bug")
+
+    refresher.add_listener(broken)
+    refresher.add_listener(seen.append)
+    with caplog.at_level(logging.ERROR, logger="nexuslite"):
+        first = refresher.refresh_now()
+        second = refresher.refresh_now()
+
+    assert seen == [first, second]
+    assert any("listener" in r.message for r in caplog.records)
+    refresher.stop()

@@ -105,6 +105,9 @@ def _cut(connection: socket.socket) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY the body waits
+    # for the client's delayed ACK (~40 ms a request on keep-alive connections).
+    disable_nagle_algorithm = True
     is_serving_control = False
 
     def setup(self) -> None:
