@@ -138,30 +138,39 @@ def restart_service(node, service, wait_seconds, consul_url) -> None:
 
 
 def _request(consul_url, node, action, service, reason, wait_seconds) -> None:
+    """Submit a request and wait for its result, never past ``--wait`` seconds."""
     import consul
     import requests
 
-    from nexuslite.cluster.actions import read_result, submit_request
+    from nexuslite.cluster import actions
     from nexuslite.cluster.consul_client import make_client
 
     settings = load_settings({"consul_url": consul_url})
     if not settings.uses_consul:
         raise NexusError("no Consul configured: set NEXUS_CONSUL_URL or --consul")
 
-    client = make_client(settings)
-    by = f"cli:{_user_name()}"
+    budget = wait_seconds if wait_seconds > 0 else settings.consul_timeout
+    deadline = time.monotonic() + budget
+    client = make_client(settings, timeout=min(settings.consul_timeout, budget))
     try:
-        request_id = submit_request(client, node, action, service, reason, by)
+        if not actions.node_exists(client, node):
+            raise NexusError(f"no node named {node!r} in Consul's catalog")
+        by = f"cli:{_user_name()}"
+        request_id = actions.submit_request(client, node, action, service, reason, by)
         click.echo(f"request {request_id}: {action} sent to {node}")
         if wait_seconds <= 0:
             return
-        result = _wait_for_result(client, node, request_id, wait_seconds, read_result)
+        result = _wait_for_result(client, node, request_id, deadline)
+        trouble = "" if result else _agent_trouble(client, node, actions)
     except (requests.RequestException, consul.ConsulException) as exc:
-        raise NexusError(f"Consul at {settings.consul_url} failed: {exc}") from None
+        raise NexusError(
+            actions.describe_consul_error(exc, settings.consul_url)
+        ) from None
 
     if result is None:
+        why = f" ({trouble})" if trouble else ""
         raise NexusError(
-            f"no answer from {node}'s agent within {wait_seconds:g}s; "
+            f"no answer from {node}'s agent within {wait_seconds:g}s{why}; "
             f"request {request_id} stays queued"
         )
     click.echo(f"{'ok' if result['ok'] else 'failed'}: {result['detail']}")
@@ -169,19 +178,44 @@ def _request(consul_url, node, action, service, reason, wait_seconds) -> None:
         raise NexusError(f"{action} on {node} failed: {result['detail']}")
 
 
-def _wait_for_result(client, node, request_id, seconds, read_result) -> dict | None:
-    """Block on the result key until it appears or the time is up."""
+def _wait_for_result(client, node, request_id, deadline) -> dict | None:
+    """Block on the result key until it appears or the deadline passes.
+
+    Each call's HTTP timeout is cut to what is left, so a hanging Consul cannot
+    hold the command past the deadline.
+    """
     from nexuslite.cluster import kvlayout
+    from nexuslite.cluster.actions import read_result
 
     key = kvlayout.result_key(node, request_id)
-    deadline = time.monotonic() + seconds
     index = None
-    while (left := deadline - time.monotonic()) > 0:
-        wait = f"{max(1, min(int(left), 10))}s"
-        index, entry = client.kv.get(key, index=index, wait=wait if index else None)
+    while (left := deadline - time.monotonic()) > 0.05:
+        wait = int(min(left / 2, 10))
+        blocking = index is not None and wait >= 1
+        spent = wait * 17 / 16 if blocking else 0
+        client.http.connections_timeout = max(left - spent, 0.05)
+        index, entry = client.kv.get(
+            key,
+            index=index if blocking else None,
+            wait=f"{wait}s" if blocking else None,
+        )
         if entry is not None:
             return read_result(client, node, request_id)
+        if not blocking and index is not None and wait < 1:
+            time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
     return None
+
+
+def _agent_trouble(client, node, actions) -> str:
+    """Best-effort explanation of a silent agent, given after the wait is over."""
+    import consul
+    import requests
+
+    client.http.connections_timeout = 2.0
+    try:
+        return actions.agent_trouble(client, node)
+    except (requests.RequestException, consul.ConsulException):
+        return ""
 
 
 def _user_name() -> str:

@@ -6,16 +6,19 @@ and ``restart`` only for the socket owner's uid or root, checked with SO_PEERCRE
 """
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import socket
+import stat
 import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from nexuslite.agent.daemon import CommandTimeout
+from nexuslite.agent.supervisor import Refused
 from nexuslite.errors import NexusError
 
 log = logging.getLogger(__name__)
@@ -34,14 +37,17 @@ class ControlServer:
         self._owner = os.getuid()
         self._sock: socket.socket | None = None
         self._closed = threading.Event()
+        self._lock_fd: int | None = None
 
     def start(self) -> "ControlServer":
-        self._refuse_if_in_use()
         try:
+            self._lock()
+            self._refuse_if_in_use()
             self._sock = self._listen()
         except OSError as exc:
             raise NexusError(
-                f"cannot create the control socket {self.path}: {exc.strerror}; "
+                f"cannot create the control socket {self.path}: "
+                f"{exc.strerror or exc}; "
                 "set NEXUS_AGENT_SOCKET or --socket to a writable place"
             ) from None
 
@@ -49,8 +55,26 @@ class ControlServer:
         log.info("control: listening on %s", self.path)
         return self
 
-    def _listen(self) -> socket.socket:
+    def _lock(self) -> None:
+        """Hold ``SOCKET.lock`` for the agent's life: one agent per socket.
+
+        The kernel drops the lock when the process dies, even by SIGKILL, so a
+        stale socket file never blocks a new agent and two starting at once never
+        both win.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+            raise NexusError(
+                f"another agent is already running on {self.path}"
+            ) from None
+
+    def _listen(self) -> socket.socket:
         self.path.unlink(missing_ok=True)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.bind(str(self.path))
@@ -63,10 +87,20 @@ class ControlServer:
         if self._sock is not None:
             self._sock.close()
         self.path.unlink(missing_ok=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _refuse_if_in_use(self) -> None:
-        if not self.path.exists():
+        try:
+            mode = self.path.lstat().st_mode
+        except FileNotFoundError:
             return
+        if not stat.S_ISSOCK(mode):
+            raise NexusError(
+                f"{self.path} exists and is not a socket; "
+                "set NEXUS_AGENT_SOCKET or --socket to another path"
+            )
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(str(self.path))
@@ -82,9 +116,16 @@ class ControlServer:
                 conn, _ = self._sock.accept()
             except OSError:
                 return  # closed while waiting
-            with conn:
-                conn.settimeout(5.0)
-                self._answer(conn)
+            # One thread per client: a client that connects and stays silent must
+            # not hold up everyone else's status until its read times out.
+            threading.Thread(
+                target=self._answer_and_close, args=(conn,), daemon=True
+            ).start()
+
+    def _answer_and_close(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5.0)
+            self._answer(conn)
 
     def _answer(self, conn: socket.socket) -> None:
         try:
@@ -111,6 +152,8 @@ class ControlServer:
             message = self._run(lambda s: getattr(s, command)(name))
         except KeyError:
             return {"ok": False, "message": f"no service named {name!r}"}
+        except Refused as exc:
+            return {"ok": False, "message": str(exc)}
         log.info("control: %s %s by uid %d (%s)", command, name, uid, message)
         return {"ok": True, "message": message}
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nexuslite.agent.servicefile import ServiceSpec, load_services
-from nexuslite.agent.supervisor import Supervisor
+from nexuslite.agent.supervisor import Refused, Supervisor
 from nexuslite.agent.system import System
 from nexuslite.errors import ConfigError
 
@@ -73,6 +73,10 @@ class AgentDaemon:
     def run(self, specs: dict[str, ServiceSpec]) -> None:
         """Supervise ``specs`` until SIGTERM or SIGINT, then stop them all."""
         self.system.become_subreaper()
+        for name, pid in self.system.stop_leftovers():
+            log.warning(
+                "leftover: %s (pid %d left by an earlier agent; stopped)", name, pid
+            )
         previous = self._install_signal_handlers()
         try:
             self._apply(specs)
@@ -107,7 +111,8 @@ class AgentDaemon:
         try:
             specs = load_services(self.services_file)
         except ConfigError as exc:
-            log.error("reload: refused, keeping running set (%s)", exc.format_message())
+            message = exc.format_message()
+            log.error("reload: refused, keeping running set (%s)", message)
             return
 
         log.info("reload: %s (%d services)", self.services_file, len(specs))
@@ -126,8 +131,8 @@ class AgentDaemon:
                 return
             try:
                 command.result = command.action(self.supervisor)
-            except KeyError as exc:
-                command.error = exc  # unknown service name: the caller's mistake
+            except (KeyError, Refused) as exc:
+                command.error = exc  # unknown service, or not now: caller's to report
             command.done.set()
 
     # --- signals and the wake-up pipe ----------------------------------------------

@@ -22,6 +22,7 @@ import consul
 
 from nexuslite.agent.daemon import CommandTimeout
 from nexuslite.agent.registrar import CONSUL_ERRORS, MAX_RETRY_SECONDS
+from nexuslite.agent.supervisor import Refused, one_line
 from nexuslite.cluster import actions, kvlayout
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,10 @@ class RequestExecutor:
                 index = self.watch_once(node, index)
                 delay = 1.0
             except CONSUL_ERRORS as exc:
-                log.warning("requests: watch failed, retrying in %gs (%s)", delay, exc)
+                problem = one_line(str(exc))
+                log.warning(
+                    "requests: watch failed, retrying in %gs (%s)", delay, problem
+                )
                 index = None
                 self._stop.wait(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
@@ -102,9 +106,9 @@ class RequestExecutor:
         log.info(
             "request: %s %s by %s (%s)",
             request["action"],
-            request.get("service") or node,
-            request.get("by") or "unknown",
-            detail,
+            one_line(str(request.get("service") or node)),
+            one_line(str(request.get("by") or "unknown")),
+            one_line(str(detail)),
         )
 
     def _claim(self, entry: dict, request: dict) -> bool:
@@ -128,7 +132,7 @@ class RequestExecutor:
             return True, self._restart(request["service"])
         except KeyError:
             return False, f"no service named {request['service']!r} on this node"
-        except CommandTimeout as exc:
+        except (CommandTimeout, Refused) as exc:
             return False, str(exc)
 
     def _has_result(self, node: str, request_id: str) -> bool:

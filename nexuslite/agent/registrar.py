@@ -13,8 +13,10 @@ import threading
 import consul
 import requests
 from consul.callback import CB
+from consul.exceptions import BadRequest
 
 from nexuslite.agent.servicefile import ConsulRegistration, ServiceSpec
+from nexuslite.agent.supervisor import one_line
 from nexuslite.cluster import kvlayout
 from nexuslite.metrics.sampler import MetricsSampler
 
@@ -77,9 +79,11 @@ class Registrar:
         self.sampler = sampler
         self._wanted: dict[str, dict] | None = None  # None until first declared
         self._registered: dict[str, dict] = {}
+        self._refused: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._healthy: bool | None = None
+        self._check_registered = False
         self._thread: threading.Thread | None = None
 
     def set_services(self, specs: dict[str, ServiceSpec]) -> None:
@@ -139,7 +143,16 @@ class Registrar:
         self._publish_metrics()
 
     def _ensure_agent_check(self) -> None:
-        if kvlayout.AGENT_CHECK_ID in self.client.agent.checks():
+        """Register the TTL check once per agent run, and again when Consul lost it.
+
+        Registering on the first round even when a check of that id exists replaces
+        one that is not a TTL check (left by something else), which would refuse
+        every renewal.
+        """
+        if (
+            self._check_registered
+            and kvlayout.AGENT_CHECK_ID in self.client.agent.checks()
+        ):
             return
         ttl = f"{max(3 * self.interval, 10):g}s"
         self.client.agent.check.register(
@@ -148,6 +161,7 @@ class Registrar:
             check_id=kvlayout.AGENT_CHECK_ID,
             notes="renewed by nexus agent every interval",
         )
+        self._check_registered = True
         log.info("consul: registered check %s (ttl %s)", kvlayout.AGENT_CHECK_ID, ttl)
 
     def _sync_services(self) -> None:
@@ -160,15 +174,33 @@ class Registrar:
         for service_id, payload in wanted.items():
             current = _matches(known.get(service_id), payload)
             if not current or self._registered.get(service_id) != payload:
-                self.client.agent.service.register(**payload)
-                self._registered[service_id] = payload
-                log.info("consul: registered %s as %s", service_id, payload["name"])
+                self._register(service_id, payload)
 
         for service_id in self._own_registrations(known):
             if service_id not in wanted:
                 self.client.agent.service.deregister(service_id)
                 self._registered.pop(service_id, None)
                 log.info("consul: deregistered %s", service_id)
+
+    def _register(self, service_id: str, payload: dict) -> None:
+        """Register one service; a definition Consul refuses stays its own problem.
+
+        A registration Consul rejects (400: a check it does not accept) is logged
+        once per definition and skipped, so the node check and the other
+        services are still kept up to date.
+        """
+        if self._refused.get(service_id) == payload:
+            return
+        try:
+            self.client.agent.service.register(**payload)
+        except BadRequest as exc:
+            self._refused[service_id] = payload
+            log.warning("consul: refused %s (%s)", service_id, one_line(str(exc)))
+            return
+
+        self._refused.pop(service_id, None)
+        self._registered[service_id] = payload
+        log.info("consul: registered %s as %s", service_id, payload["name"])
 
     def _own_registrations(self, known: dict | None = None) -> list[str]:
         known = self.client.agent.services() if known is None else known
@@ -191,7 +223,7 @@ class Registrar:
         if healthy:
             log.info("consul: in sync (node %s)", self.node)
         else:
-            log.warning("consul: unavailable, will retry (%s)", problem)
+            log.warning("consul: unavailable, will retry (%s)", one_line(problem))
         self._healthy = healthy
 
 

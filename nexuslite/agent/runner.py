@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from nexuslite.agent.control import ControlServer
 from nexuslite.agent.daemon import AgentDaemon
 from nexuslite.agent.servicefile import load_services
+from nexuslite.agent.system import System
 
 if TYPE_CHECKING:
     from nexuslite.settings import Settings
@@ -16,7 +17,10 @@ log = logging.getLogger(__name__)
 def run_agent(settings: "Settings") -> None:
     """Run until SIGTERM/SIGINT; a bad services.yml raises ConfigError first."""
     specs = load_services(settings.services_file)
-    daemon = AgentDaemon(settings.services_file)
+    # The socket names this agent: its services carry it, so that a later agent on
+    # the same socket can find what this one left behind if it is killed with -9.
+    system = System(identity=str(settings.agent_socket.absolute()))
+    daemon = AgentDaemon(settings.services_file, system)
     control = ControlServer(settings.agent_socket, daemon.call).start()
     link = ConsulLink(settings, daemon) if settings.uses_consul else None
 

@@ -29,8 +29,11 @@ tabs in indentation, unknown keys, wrong types, and plain scalars that YAML 1.1 
 into something else (``no`` becomes false, ``0755`` becomes 493) where text is meant.
 """
 
+import os
+import pwd
 import re
 import shlex
+import shutil
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,18 @@ _FLOAT = "tag:yaml.org,2002:float"
 _NULL = "tag:yaml.org,2002:null"
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+$")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+# Largest number any field takes: a year of seconds, a billion bytes or retries.
+_MAX_NUMBER = 1e12
+_TAG_KINDS = {
+    _STR: "a number",  # only plain text with a leading zero gets this far
+    _INT: "a number",
+    _FLOAT: "a number",
+    _NULL: "null",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:merge": "a merge key",
+}
 
 
 @dataclass(frozen=True)
@@ -104,18 +119,33 @@ class _Problem(Exception):
 
 
 def load_services(path: Path) -> dict[str, ServiceSpec]:
-    """Read ``path``; raise ConfigError as ``FILE:LINE: field: problem``."""
+    """Read ``path``; raise ConfigError as ``FILE:LINE: field: problem``.
+
+    Unlike ``parse_services``, this also checks the file against this machine: each
+    command, user and directory must exist, so that a typo stops the agent at start
+    (or is refused at reload) instead of crash-looping a service.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: encoding: not UTF-8") from None
 
-    return parse_services(text, str(path))
+    return parse_services(text, str(path), check_host=True)
 
 
-def parse_services(text: str, label: str = "services.yml") -> dict[str, ServiceSpec]:
+def parse_services(
+    text: str, label: str = "services.yml", check_host: bool = False
+) -> dict[str, ServiceSpec]:
     """Parse services.yml text; ``label`` names the file in error messages."""
     _reject_tabs(text, label)
+    if "\0" in text:
+        line = text[: text.index("\0")].count("\n") + 1
+        raise ConfigError(f"{label}:{line}: encoding: NUL character in the file")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -124,7 +154,7 @@ def parse_services(text: str, label: str = "services.yml") -> dict[str, ServiceS
         raise ConfigError(f"{label}:{line}: syntax: {exc.problem}") from None
 
     try:
-        return _read_root(root)
+        return _read_root(root, check_host)
     except _Problem as problem:
         message = f"{label}:{problem.line}: {problem.where}: {problem.message}"
         raise ConfigError(message) from None
@@ -137,7 +167,7 @@ def _reject_tabs(text: str, label: str) -> None:
             raise ConfigError(f"{label}:{number}: indentation: tab found; use spaces")
 
 
-def _read_root(root: yaml.Node | None) -> dict[str, ServiceSpec]:
+def _read_root(root: yaml.Node | None, check_host: bool) -> dict[str, ServiceSpec]:
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == _NULL):
         return {}
 
@@ -146,6 +176,8 @@ def _read_root(root: yaml.Node | None) -> dict[str, ServiceSpec]:
         if not _NAME.match(name):
             raise _Problem(value_node, name, "name may hold letters, digits, _ . -")
         services[name] = _read_service(name, value_node)
+        if check_host:
+            _check_host(services[name], value_node)
     return services
 
 
@@ -164,7 +196,7 @@ def _read_service(name: str, node: yaml.Node) -> ServiceSpec:
         name=name,
         argv=_argv(fields["command"], where % "command", shell=shell),
         directory=_optional(fields, "directory", _text, where),
-        environment=_optional(fields, "environment", _string_map, where, ()),
+        environment=_optional(fields, "environment", _environment, where, ()),
         user=_optional(fields, "user", _text, where),
         restart=_optional(fields, "restart", _policy, where, "always"),
         start_seconds=_optional(fields, "start_seconds", _seconds, where, 1.0),
@@ -283,6 +315,8 @@ def _text(node: yaml.Node, where: str) -> str:
     """A string, refusing plain scalars YAML 1.1 would read as something else."""
     if not isinstance(node, yaml.ScalarNode):
         raise _Problem(node, where, "expected a string")
+    if "\0" in node.value:
+        raise _Problem(node, where, "NUL character in text")
     if node.style is not None:
         return node.value  # quoted or block text is always a string
     if node.tag == _STR and not _LEADING_ZERO.match(node.value):
@@ -290,9 +324,7 @@ def _text(node: yaml.Node, where: str) -> str:
 
     if node.tag in (_INT, _FLOAT) and _round_trips(node):
         return node.value
-    kind = {_INT: "a number", _FLOAT: "a number", _NULL: "null"}.get(
-        node.tag, "a boolean" if node.tag.endswith(":bool") else "a number"
-    )
+    kind = _TAG_KINDS.get(node.tag, "something else")
     raise _Problem(node, where, f"unquoted {node.value!r} reads as {kind}; quote it")
 
 
@@ -306,7 +338,11 @@ def _number(node: yaml.Node, where: str) -> float:
         raise _Problem(node, where, "expected a number")
     if node.tag not in (_INT, _FLOAT):
         raise _Problem(node, where, f"expected a number, got {node.value!r}")
-    return float(node.value.replace("_", ""))
+
+    value = float(yaml.SafeLoader("").construct_object(node))
+    if value != value or abs(value) > _MAX_NUMBER:  # NaN, infinite or absurd
+        raise _Problem(node, where, f"{node.value!r} is not a usable number")
+    return value
 
 
 def _seconds(node: yaml.Node, where: str) -> float:
@@ -354,10 +390,14 @@ def _signal(node: yaml.Node, where: str) -> int:
 
 def _duration(node: yaml.Node, where: str) -> str:
     if isinstance(node, yaml.ScalarNode) and node.tag in (_INT, _FLOAT):
-        return f"{_seconds(node, where):g}s"
-    value = _text(node, where)
-    if not re.fullmatch(r"\d+(\.\d+)?(ms|s|m|h)", value):
+        value = f"{_seconds(node, where):g}s"
+    else:
+        value = _text(node, where)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)", value)
+    if not match:
         raise _Problem(node, where, f"expected a duration like 10s, got {value!r}")
+    if float(match[1]) == 0:
+        raise _Problem(node, where, f"must be more than 0, got {value!r}")
     return value
 
 
@@ -380,6 +420,60 @@ def _string_map(node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         (key, _text(value, f"{where}.{key}")) for key, value in _mapping(node, where)
     )
+
+
+def _environment(node: yaml.Node, where: str) -> tuple[tuple[str, str], ...]:
+    pairs = _string_map(node, where)
+    for (key, _), (key_node, _) in zip(pairs, node.value, strict=True):
+        if not _ENV_NAME.match(key):
+            message = "variable names hold letters, digits and _, not first a digit"
+            raise _Problem(key_node, f"{where}.{key}", message)
+    return pairs
+
+
+# --- checks against this machine (load_services only) ----------------------------
+
+
+def _check_host(spec: ServiceSpec, node: yaml.Node) -> None:
+    """Refuse a command, user or directory this machine does not have."""
+    fields = dict(node.value) if isinstance(node, yaml.MappingNode) else {}
+    fields = {key.value: value for key, value in fields.items()}
+    where = f"{spec.name}.%s"
+
+    if spec.user:
+        try:
+            pwd.getpwnam(spec.user)
+        except KeyError:
+            user = spec.user
+            raise _Problem(
+                fields["user"], where % "user", f"no user {user!r}"
+            ) from None
+
+    if spec.directory and not os.path.isdir(spec.directory):
+        directory = spec.directory
+        message = f"no directory {directory!r}"
+        raise _Problem(fields["directory"], where % "directory", message)
+
+    command_node = fields.get("command", node)
+    program = spec.argv[0]
+    if not _find_program(program, spec):
+        message = f"no executable {program!r}"
+        if "/" not in program:
+            message += " on PATH"
+        raise _Problem(command_node, where % "command", message)
+
+    if spec.log.file and os.path.isdir(spec.log.file):
+        log_node = fields["log"]
+        message = f"{spec.log.file!r} is a directory"
+        raise _Problem(log_node, where % "log.file", message)
+
+
+def _find_program(program: str, spec: ServiceSpec) -> bool:
+    if "/" in program:
+        path = os.path.join(spec.directory, program) if spec.directory else program
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+    search = dict(spec.environment).get("PATH", os.environ.get("PATH", os.defpath))
+    return shutil.which(program, path=search) is not None
 
 
 def _argv(node: yaml.Node, where: str, shell: bool) -> tuple[str, ...]:

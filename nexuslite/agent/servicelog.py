@@ -6,6 +6,7 @@ reaches ``max_bytes`` (0: no cap), ``FILE`` becomes ``FILE.1`` (``FILE.1`` becom
 The thread ends when every process holding the pipe has closed it.
 """
 
+import contextlib
 import logging
 import os
 import threading
@@ -19,17 +20,22 @@ _CHUNK = 65536
 
 
 class ServiceLog:
-    def __init__(self, spec: LogSpec, read_fd: int, write_fd: int):
+    def __init__(self, spec: LogSpec, out, read_fd: int, write_fd: int):
         self.spec = spec
         self.path = Path(spec.file)
         self.pipe_input = write_fd
+        self._out = out
         self._read_fd = read_fd
         self._thread: threading.Thread | None = None
 
     @classmethod
     def open(cls, spec: LogSpec) -> "ServiceLog":
+        """Open the file now, so that an unwritable log is a spawn error (OSError)."""
+        path = Path(spec.file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = path.open("ab")
         read_fd, write_fd = os.pipe()
-        return cls(spec, read_fd, write_fd)
+        return cls(spec, out, read_fd, write_fd)
 
     def start_copying(self) -> None:
         """Hand the pipe's write end to the child only, then copy until EOF."""
@@ -43,18 +49,25 @@ class ServiceLog:
         """Release both ends when the child never started."""
         os.close(self.pipe_input)
         os.close(self._read_fd)
+        self._out.close()
 
     def _copy(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        out = self.path.open("ab")
+        out = self._out
         try:
             while chunk := os.read(self._read_fd, _CHUNK):
                 out = self._write(out, chunk)
         except OSError as exc:
-            log.warning("log: %s (cannot write: %s)", self.path, exc)
+            log.warning("log: %s (cannot write: %s; discarding output)", self.path, exc)
+            self._discard()
         finally:
             out.close()
             os.close(self._read_fd)
+
+    def _discard(self) -> None:
+        """Keep reading so the service never blocks or dies on a full pipe."""
+        with contextlib.suppress(OSError):
+            while os.read(self._read_fd, _CHUNK):
+                pass
 
     def _write(self, out, chunk: bytes):
         """Write ``chunk``, rotating whenever the file reaches its cap."""

@@ -20,6 +20,15 @@ from nexuslite.agent.system import SpawnError, System, describe_exit, is_clean_e
 log = logging.getLogger(__name__)
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped, so a log entry stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class Refused(Exception):
+    """An operator command the supervisor will not carry out now; says why."""
+
+
 class TransitionError(RuntimeError):
     """A state change the state table does not allow: a bug in the supervisor."""
 
@@ -49,6 +58,7 @@ class Supervisor:
     def __init__(self, system: System):
         self.system = system
         self.services: dict[str, Service] = {}
+        self.shutting_down = False
 
     # --- operator and reload commands -------------------------------------------
 
@@ -57,9 +67,17 @@ class Supervisor:
         for name, service in self.services.items():
             if name not in specs:
                 service.remove_after_stop = True
+                service.start_after_stop = False
+                service.replacement = None
                 self._stop(service, "removed from services file")
-            elif specs[name] != service.spec:
-                service.replacement = specs[name]
+                continue
+
+            if service.remove_after_stop:  # removed, then declared again
+                service.remove_after_stop = False
+                service.start_after_stop = True
+            wanted = specs[name]
+            service.replacement = wanted if wanted != service.spec else None
+            if service.replacement is not None:
                 service.start_after_stop = True
                 self._stop(service, "changed in services file")
 
@@ -72,6 +90,8 @@ class Supervisor:
 
     def start(self, name: str) -> str:
         service = self._get(name)
+        if self.shutting_down:
+            raise Refused(f"{name} not started: the agent is shutting down")
         if service.state in (states.STARTING, states.RUNNING):
             return f"{name} is already {service.state}"
         if service.state == states.STOPPING:
@@ -90,6 +110,8 @@ class Supervisor:
 
     def restart(self, name: str) -> str:
         service = self._get(name)
+        if self.shutting_down:
+            raise Refused(f"{name} not restarted: the agent is shutting down")
         if service.state not in states.ALIVE:
             return self.start(name)
 
@@ -98,6 +120,8 @@ class Supervisor:
         return f"{name} restarting"
 
     def stop_all(self) -> None:
+        """Stop every service for good: later start and restart requests are refused."""
+        self.shutting_down = True
         for service in self.services.values():
             service.start_after_stop = False
             self._stop(service, "agent shutting down")
@@ -119,9 +143,10 @@ class Supervisor:
 
         service.pid = 0
         leftovers = self.system.signal_group(pid, signal.SIGKILL)
+        strays = self.system.signal_strays(service.name, signal.SIGKILL, pid)
         how = describe_exit(status)
-        if leftovers:
-            how += "; killed what was left of its process group"
+        if leftovers or strays:
+            how += "; killed the processes it left behind"
 
         if service.state == states.STOPPING:
             self._move(service, states.STOPPED, how)
@@ -151,7 +176,7 @@ class Supervisor:
                 service.restarts += 1
                 self._spawn(service)
             elif service.state == states.STOPPING:
-                self.system.signal_group(service.pid, signal.SIGKILL)
+                self._signal(service, signal.SIGKILL)
                 log.warning("kill: %s (stop timeout passed; SIGKILL)", service.name)
 
     def seconds_until_due(self, cap: float) -> float:
@@ -192,12 +217,17 @@ class Supervisor:
 
     def _stop(self, service: Service, reason: str) -> None:
         if service.state in (states.STARTING, states.RUNNING):
-            self.system.signal_group(service.pid, service.spec.stop_signal)
+            self._signal(service, service.spec.stop_signal)
             self._move(service, states.STOPPING, reason)
             service.due_at = self.system.now() + service.spec.stop_timeout
         elif service.state in (states.BACKOFF, states.FATAL):
             self._move(service, states.STOPPED, reason)
             service.due_at = math.inf
+
+    def _signal(self, service: Service, sig: int) -> None:
+        """Signal the service's process group and any process that left it."""
+        self.system.signal_group(service.pid, sig)
+        self.system.signal_strays(service.name, sig, service.pid)
 
     def _after_stop(self, service: Service) -> None:
         service.due_at = math.inf
@@ -245,6 +275,7 @@ class Supervisor:
         if new not in states.TRANSITIONS[old]:
             raise TransitionError(f"{service.name}: {old} -> {new} is not allowed")
 
+        detail = one_line(detail)
         service.state, service.detail = new, detail
         level = (
             logging.WARNING if new in (states.BACKOFF, states.FATAL) else logging.INFO

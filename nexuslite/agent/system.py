@@ -4,6 +4,7 @@ Everything the state machine does to the outside world goes through ``System``, 
 tests can swap in a fake and drive hours of restarts in milliseconds.
 """
 
+import contextlib
 import ctypes
 import errno
 import logging
@@ -12,12 +13,20 @@ import signal
 import subprocess
 import time
 
+import psutil
+
 from nexuslite.agent.servicefile import ServiceSpec
 from nexuslite.agent.servicelog import ServiceLog
 
 log = logging.getLogger(__name__)
 
 _PR_SET_CHILD_SUBREAPER = 36
+
+# Every service process carries "<agent identity>|<service name>" in this variable,
+# inherited by whatever it forks: it finds the processes that left the service's
+# process group (double fork, setsid) and those an agent killed with -9 left behind.
+SERVICE_MARK = "NEXUS_AGENT_SERVICE"
+LEFTOVER_GRACE_SECONDS = 5.0
 
 
 class SpawnError(Exception):
@@ -37,7 +46,10 @@ def is_clean_exit(status: int) -> bool:
 
 
 class System:
-    """The real operating system."""
+    """The real operating system; ``identity`` tells this agent's processes apart."""
+
+    def __init__(self, identity: str = "nexus"):
+        self.identity = identity
 
     def now(self) -> float:
         return time.monotonic()
@@ -52,7 +64,12 @@ class System:
 
     def spawn(self, spec: ServiceSpec) -> int:
         """Start ``spec`` in a new session (its own process group); return its pid."""
-        output = ServiceLog.open(spec.log) if spec.log.file else None
+        try:
+            output = ServiceLog.open(spec.log) if spec.log.file else None
+        except OSError as exc:
+            raise SpawnError(
+                f"cannot open log {spec.log.file}: {exc.strerror}"
+            ) from None
         try:
             process = subprocess.Popen(
                 spec.argv,
@@ -60,7 +77,11 @@ class System:
                 stdout=output.pipe_input if output else None,
                 stderr=subprocess.STDOUT if output else None,
                 cwd=spec.directory or None,
-                env={**os.environ, **dict(spec.environment)},
+                env={
+                    **os.environ,
+                    **dict(spec.environment),
+                    SERVICE_MARK: f"{self.identity}|{spec.name}",
+                },
                 user=spec.user or None,
                 start_new_session=True,
             )
@@ -86,6 +107,47 @@ class System:
             log.warning("cannot signal process group %d: permission denied", pgid)
             return False
 
+    def signal_strays(self, name: str, sig: int, group: int = 0) -> int:
+        """Signal the processes of service ``name`` outside process group ``group``.
+
+        These are its escaped descendants: the agent is their subreaper, so they
+        are found among its own descendants by their mark. Returns how many.
+        """
+        mark = f"{self.identity}|{name}"
+        strays = [
+            proc
+            for proc in psutil.Process().children(recursive=True)
+            if _mark_of(proc) == mark and _pgid_of(proc) not in (group, None)
+        ]
+        for proc in strays:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(sig)
+        return len(strays)
+
+    def stop_leftovers(self) -> list[tuple[str, int]]:
+        """Stop service processes an earlier agent with this identity left running.
+
+        Called at start, before any service is spawned: an agent killed with -9
+        leaves its services behind, and starting them again would run two copies.
+        Returns (service name, pid) of each process stopped.
+        """
+        prefix = f"{self.identity}|"
+        me = os.getpid()
+        found = []
+        for proc in psutil.process_iter():
+            mark = _mark_of(proc)
+            if mark and mark.startswith(prefix) and proc.pid != me:
+                found.append((mark[len(prefix) :], proc))
+
+        for _, proc in found:
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
+        _, alive = psutil.wait_procs([p for _, p in found], LEFTOVER_GRACE_SECONDS)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        return [(name, proc.pid) for name, proc in found]
+
     def reap(self) -> list[tuple[int, int]]:
         """Collect every child that has exited: (pid, wait status) pairs."""
         exited = []
@@ -98,6 +160,20 @@ class System:
                 break
             exited.append((pid, status))
         return exited
+
+
+def _mark_of(proc: psutil.Process) -> str | None:
+    try:
+        return proc.environ().get(SERVICE_MARK)
+    except psutil.Error:
+        return None  # gone, a zombie, or another user's process
+
+
+def _pgid_of(proc: psutil.Process) -> int | None:
+    try:
+        return os.getpgid(proc.pid)
+    except OSError:
+        return None
 
 
 def _describe_spawn_error(exc: Exception) -> str:

@@ -10,6 +10,7 @@ import secrets
 import time
 
 import consul
+import requests
 
 from nexuslite.cluster import kvlayout
 from nexuslite.errors import NexusError
@@ -51,6 +52,41 @@ def read_result(client: consul.Consul, node: str, request_id: str) -> dict | Non
     if not entry or not entry.get("Value"):
         return None
     return decode_result(entry["Value"])
+
+
+def node_exists(client: consul.Consul, node: str) -> bool:
+    """Whether Consul's catalog knows ``node`` (a request for it could be answered)."""
+    _, entry = client.catalog.node(node)
+    return entry is not None
+
+
+def agent_trouble(client: consul.Consul, node: str) -> str:
+    """Why ``node``'s agent may not be answering, from its liveness check; or ""."""
+    _, checks = client.health.node(node)
+    check = next(
+        (c for c in checks or [] if c.get("CheckID") == kvlayout.AGENT_CHECK_ID), None
+    )
+    if check is None:
+        return f"{node} has no NexusLite agent check; is 'nexus agent' running there?"
+    if check.get("Status") == "critical":
+        output = (check.get("Output") or "").strip().splitlines()
+        detail = f" ({output[0]})" if output else ""
+        return f"{node}'s NexusLite agent check is critical{detail}"
+    return ""
+
+
+def describe_consul_error(exc: Exception, url: str) -> str:
+    """One short sentence for a failed Consul call, without the HTTP library's noise."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return f"Consul at {url} did not answer in time"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"cannot reach Consul at {url} (connection refused or no route)"
+    text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    if isinstance(exc, consul.ACLPermissionDenied):
+        return (
+            f"Consul at {url} refused the ACL token: {text}; check NEXUS_CONSUL_TOKEN"
+        )
+    return f"Consul at {url} answered an error: {text}"
 
 
 def new_request_id() -> str:

@@ -44,6 +44,9 @@ class FakeSystem:
         self.signals.append((pgid, sig))
         return pgid in self.alive and sig != signal.SIGKILL
 
+    def signal_strays(self, name: str, sig: int, group: int = 0) -> int:
+        return 0
+
     def reap(self):
         return []
 

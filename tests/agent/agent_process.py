@@ -30,6 +30,28 @@ while True:
     time.sleep(1)
 """
 
+# Leaves its process group the two usual ways, then sleeps: a grandchild in a new
+# session (setsid), and a daemon that double-forks. Each escapee writes its pid to
+# a file in the directory argv[1] ("session", "daemon").
+ESCAPER = """
+import os, subprocess, sys, time
+NAP = "import os, sys, time\\n" \\
+    "open(sys.argv[1], 'w').write(str(os.getpid()))\\n" \\
+    "while True: time.sleep(1)\\n"
+def nap(name):
+    return [sys.executable, "-c", NAP, os.path.join(sys.argv[1], name)]
+subprocess.Popen(nap("session"), start_new_session=True)
+middle = os.fork()
+if middle == 0:
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    os.execv(sys.executable, nap("daemon"))
+os.waitpid(middle, 0)
+while True:
+    time.sleep(1)
+"""
+
 # Writes about 1 KiB per line, as fast as it can, then sleeps.
 CHATTY = """
 import sys, time

@@ -159,15 +159,75 @@ def test_supervision_goes_on_while_consul_is_down(double, make_agent, tmp_path):
     wait_until(lambda: "worker" in double.services_on(NODE))
 
 
-def nexus(*args, double) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
+def test_a_foreign_check_with_the_agent_check_id_is_replaced(
+    double, make_agent, tmp_path
+):
+    # Something else registered "nexus-agent" without a TTL: renewals would fail.
+    double.add_node(NODE)
+    double.add_check(NODE, kvlayout.AGENT_CHECK_ID, status="passing")
+    agent = make_agent(services_yml(tmp_path, free_port()), consul_env(double))
+
+    agent.wait_for("consul: registered check nexus-agent")
+    agent.wait_for("consul: in sync")
+    assert "consul: unavailable" not in agent.log_text()
+
+
+def nexus(*args, double, env=None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
     return subprocess.run(
         [sys.executable, "-m", "nexuslite", *args, "--consul", double.url],
         capture_output=True,
         text=True,
-        env=env,
+        env={**clean, **(env or {})},
         timeout=60,
     )
+
+
+def test_request_for_an_unknown_node_is_refused_unsent(double):
+    result = nexus("drain", "no-such-node", "--wait", "1", double=double)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: no node named 'no-such-node' in Consul's catalog"
+    ]
+    assert double.kv_keys(kvlayout.REQUESTS_PREFIX) == []
+
+
+def test_request_to_a_node_without_agent_says_why_after_wait(double):
+    double.add_node("node-b")
+
+    result = nexus("drain", "node-b", "--wait", "1", double=double)
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: no answer from node-b's agent within 1s (")
+    assert "node-b has no NexusLite agent check" in line
+    assert line.endswith("stays queued")
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        ("down", "cannot reach Consul at"),
+        ("hang", "did not answer in time"),
+        ("no-leader", "answered an error: 500 No cluster leader"),
+        ("forbidden", "refused the ACL token"),
+    ],
+)
+def test_request_with_consul_in_trouble_is_one_line(double, fault, message):
+    double.add_node(NODE)
+    double.set_fault(fault)
+
+    # A hanging Consul with a long client timeout must still end at --wait.
+    slow = {"NEXUS_CONSUL_TIMEOUT": "100"}
+    try:
+        result = nexus("drain", NODE, "--wait", "2", double=double, env=slow)
+    finally:
+        double.set_fault(None)
+
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: ") and message in line
 
 
 def test_node_requests_from_the_command_line(double, make_agent, tmp_path):
@@ -231,3 +291,35 @@ def test_restart_request_runs_once_across_agent_restarts(double, make_agent, tmp
     assert agent.service("worker")["restarts"] == 0
     assert agent.log_text().count("request: restart") == 0
     assert double.kv_keys(kvlayout.REQUESTS_PREFIX) == []
+
+
+class _NoMetrics:
+    def latest(self):
+        return None
+
+
+def test_a_registration_consul_refuses_does_not_stop_the_rest(double, agent_log):
+    from nexuslite.agent.registrar import Registrar
+    from nexuslite.agent.servicefile import (
+        ConsulCheck,
+        ConsulRegistration,
+        ServiceSpec,
+    )
+
+    # servicefile refuses a 0s interval; Consul refuses it too (400) if one slips by.
+    check = ConsulCheck(kind="http", target="http://127.0.0.1:1/", interval="0s")
+    refused = ServiceSpec("bad", ("x",), consul=ConsulRegistration("bad", check=check))
+    fine = ServiceSpec("good", ("x",), consul=ConsulRegistration("good"))
+    client = make_client(load_settings({"consul_url": double.agent_url(NODE)}))
+    registrar = Registrar(client, NODE, 1.0, _NoMetrics())
+    registrar.set_services({"bad": refused, "good": fine})
+
+    registrar.sync_once()
+    registrar.sync_once()
+
+    assert "good" in double.services_on(NODE)
+    assert "bad" not in double.services_on(NODE)
+    assert double.checks_on(NODE)[kvlayout.AGENT_CHECK_ID]["Status"] == "passing"
+    # The same record may reach caplog twice (its handler and the root's).
+    refusals = {id(r) for r in agent_log.records if "consul: refused bad" in r.message}
+    assert len(refusals) == 1

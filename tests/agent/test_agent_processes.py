@@ -6,10 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
-from agent_process import CHATTY, CRASHER, FORKER, SLEEPER
+from agent_process import CHATTY, CRASHER, ESCAPER, FORKER, SLEEPER
 
 from nexuslite.agent.control import ask_agent, read_agent_status
 
@@ -84,6 +85,74 @@ def test_stop_leaves_no_grandchild_behind(make_agent, tmp_path):
 
     agent.wait_for(r"state: forker stopping -> stopped")
     assert wait_until(lambda: not psutil.pid_exists(grandchild))
+
+
+def escaper_services(tmp_path, extra: str = "") -> tuple[str, Path]:
+    pids = tmp_path / "escapees"
+    pids.mkdir()
+    program = tmp_path / "escaper.py"
+    program.write_text(ESCAPER)
+    body = (
+        f"escaper:\n  command: [{sys.executable}, {program}, {pids}]\n"
+        f"  start_seconds: 0.2\n  stop_timeout: 2\n{extra}"
+    )
+    return body, pids
+
+
+def escapee_pids(pids: Path) -> list[int]:
+    assert wait_until(lambda: len(list(pids.iterdir())) == 2)
+    assert wait_until(lambda: all(p.read_text() for p in pids.iterdir()))
+    return [int(p.read_text()) for p in pids.iterdir()]
+
+
+def test_stop_leaves_no_setsid_or_daemonized_descendant(make_agent, tmp_path):
+    body, pids = escaper_services(tmp_path)
+    agent = make_agent(body)
+    agent.wait_for("state: escaper starting -> running")
+    escapees = escapee_pids(pids)
+    assert all(psutil.pid_exists(pid) for pid in escapees)
+
+    assert agent.ask("stop", "escaper")["ok"]
+
+    agent.wait_for(r"state: escaper stopping -> stopped")
+    assert wait_until(lambda: not any(psutil.pid_exists(p) for p in escapees))
+
+
+def test_exit_of_main_process_takes_its_escapees_along(make_agent, tmp_path):
+    body, pids = escaper_services(tmp_path, "  restart: never\n")
+    agent = make_agent(body)
+    agent.wait_for("state: escaper starting -> running")
+    escapees = escapee_pids(pids)
+
+    os.kill(agent.service("escaper")["pid"], signal.SIGKILL)
+
+    agent.wait_for(r"state: escaper running -> stopped .*killed the processes it left")
+    assert wait_until(lambda: not any(psutil.pid_exists(p) for p in escapees))
+
+
+def test_unwritable_log_is_a_spawn_error_not_a_stuck_service(make_agent, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    agent = make_agent(
+        f"web:\n  command: [sleep, '30']\n  log: {{file: {blocker}/web.log}}\n"
+        "  start_retries: 0\n"
+    )
+
+    line = agent.wait_for(r"state: web starting -> fatal")
+    assert "spawn error: cannot open log" in line
+
+
+def test_sighup_with_a_missing_program_keeps_running_set(make_agent, tmp_path):
+    agent = make_agent(sleeper_services(tmp_path, "web"))
+    agent.wait_for("state: web starting -> running")
+    pid = agent.service("web")["pid"]
+
+    agent.services_file.write_text("web: [no-such-program-x]\n")
+    agent.signal(signal.SIGHUP)
+
+    line = agent.wait_for("reload: refused")
+    assert "web.command: no executable 'no-such-program-x' on PATH" in line
+    assert agent.service("web")["pid"] == pid
 
 
 def test_many_restarts_leave_no_zombie(make_agent, tmp_path):

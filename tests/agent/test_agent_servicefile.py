@@ -107,6 +107,39 @@ def test_consul_false_is_not_registered():
             "services.yml:3: a.stop_signal: unknown signal 'NOPE'",
         ),
         ("a: []\n", "services.yml:1: a: command is empty"),
+        (
+            "a:\n  command: [x]\n  consul: {check: {tcp: 80, interval: 0s}}\n",
+            "services.yml:3: a.consul.check.interval: must be more than 0, got '0s'",
+        ),
+        # Numbers YAML reads but no field can use: once a traceback, now one line.
+        (
+            "a:\n  command: [x]\n  backoff_seconds: .inf\n",
+            "services.yml:3: a.backoff_seconds: '.inf' is not a usable number",
+        ),
+        (
+            "a:\n  command: [x]\n  start_seconds: .nan\n",
+            "services.yml:3: a.start_seconds: '.nan' is not a usable number",
+        ),
+        (
+            "a:\n  command: [x]\n  start_retries: 99999999999999999999\n",
+            "services.yml:3: a.start_retries: '99999999999999999999' is not a usable",
+        ),
+        (
+            "a:\n  command: [x]\n  environment: {DAY: 2024-01-01}\n",
+            "services.yml:3: a.environment.DAY: unquoted '2024-01-01' reads as a date",
+        ),
+        (
+            "base: &b\n  command: [x]\na:\n  <<: *b\n",
+            "services.yml:4: a: unquoted '<<' reads as a merge key",
+        ),
+        (
+            'a:\n  command: ["x\\0y"]\n',
+            "services.yml:2: a.command[0]: NUL character in text",
+        ),
+        (
+            "a:\n  command: [x]\n  environment: {A=B: x}\n",
+            "services.yml:3: a.environment.A=B: variable names hold letters",
+        ),
     ],
 )
 def test_each_mistake_names_line_and_field(text, expected):
@@ -118,6 +151,53 @@ def test_each_mistake_names_line_and_field(text, expected):
 def test_unreadable_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_services(tmp_path / "missing.yml")
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("web: [no-such-program-x]\n", ":1: web.command: no executable"),
+        (
+            "web:\n  command: [ls]\n  user: no-such-user-x\n",
+            ":3: web.user: no user 'no-such-user-x'",
+        ),
+        (
+            "web:\n  command: [ls]\n  directory: /no/such/dir\n",
+            ":3: web.directory: no directory '/no/such/dir'",
+        ),
+        (
+            "web:\n  command: [./missing.sh]\n  directory: /tmp\n",
+            ":2: web.command: no executable './missing.sh'",
+        ),
+        ("web:\n  command: [ls]\n  log: {file: /tmp}\n", ":3: web.log.file:"),
+    ],
+)
+def test_what_this_machine_lacks_is_refused_at_load(tmp_path, body, expected):
+    path = tmp_path / "services.yml"
+    path.write_text(body)
+
+    with pytest.raises(ConfigError) as caught:
+        load_services(path)
+    assert caught.value.format_message().startswith(f"{path}{expected}")
+
+
+def test_parse_alone_does_not_look_at_this_machine():
+    assert parse_services("web: [no-such-program-x]\n")["web"].argv
+
+
+def test_not_utf8_names_the_line(tmp_path):
+    path = tmp_path / "services.yml"
+    path.write_bytes(b"a: [true]\nb: [echo, \xff]\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_services(path)
+    assert caught.value.format_message() == f"{path}:2: encoding: not UTF-8"
+
+
+def test_directory_instead_of_file_is_one_line(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_services(tmp_path)
+    assert caught.value.format_message() == f"{tmp_path}: cannot read: Is a directory"
 
 
 def test_agent_with_bad_file_exits_2_with_one_line(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from agent_fakes import exit_status, killed_status
 
 from nexuslite.agent import states
-from nexuslite.agent.supervisor import TransitionError
+from nexuslite.agent.supervisor import Refused, TransitionError
 
 ONE = """
 web:
@@ -129,6 +129,43 @@ def test_reload_applies_only_the_difference(supervisor, fake, specs):
     assert supervisor.services["b"].spec.argv == ("b", "changed")
     assert "c" not in supervisor.services
     assert supervisor.services["d"].state == states.STARTING
+
+
+def test_removed_then_declared_again_while_stopping_keeps_running(
+    supervisor, fake, specs
+):
+    supervisor.apply(specs(ONE))
+    run_until_running(supervisor, fake)
+    first = fake.pid_of("web")
+
+    supervisor.apply(specs(""))
+    supervisor.apply(specs(ONE))
+    supervisor.on_exit(first, killed_status(signal.SIGTERM))
+
+    assert supervisor.services["web"].state == states.STARTING
+    assert fake.pid_of("web") != first
+
+
+def test_state_detail_stays_on_one_line(supervisor, fake, specs, agent_log):
+    supervisor.apply(specs('web: [sh, -c, "echo a\\nb"]\n'))
+
+    assert "a\\nb" in supervisor.services["web"].detail
+    assert all("\n" not in record.getMessage() for record in agent_log.records)
+
+
+def test_no_start_or_restart_once_shutting_down(supervisor, fake, specs):
+    supervisor.apply(specs(ONE))
+    pid = fake.pid_of("web")
+    supervisor.stop_all()
+
+    with pytest.raises(Refused, match="shutting down"):
+        supervisor.restart("web")
+    with pytest.raises(Refused, match="shutting down"):
+        supervisor.start("web")
+    supervisor.on_exit(pid, killed_status(signal.SIGTERM))
+
+    assert supervisor.services["web"].state == states.STOPPED
+    assert supervisor.is_idle()
 
 
 def test_orphan_exit_is_ignored(supervisor, fake, specs):
