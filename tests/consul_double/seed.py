@@ -66,7 +66,6 @@ def _add_node(double, rng: random.Random, position: int, name: str) -> None:
         name=kvlayout.AGENT_CHECK_NAME,
         status="passing",
         output="agent alive",
-        check_type="ttl",
     )
     double.kv_put(kvlayout.metrics_key(name), kvlayout.encode_metrics(_metrics(rng)))
 
