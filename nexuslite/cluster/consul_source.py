@@ -6,12 +6,16 @@ service names, one catalog read per service name, and the metrics prefix in KV.
 Nothing is asked per node.
 """
 
+import json
 import logging
+import math
 import time
 from collections import defaultdict
+from urllib.parse import quote
 
 import consul
 import requests
+from consul.callback import CB
 
 from nexuslite.cluster import kvlayout
 from nexuslite.cluster.consul_client import make_client
@@ -50,6 +54,49 @@ _ROLE_META_VALUES = {
 }
 
 
+# py-consul's words for an answer that no Consul agent gives.
+_NOT_CONSUL_MARKERS = ("Missing index header", "Failed to decode JSON")
+
+# What a request to Consul raises when Consul (or what answers in its place) fails.
+CONSUL_ERRORS = (
+    requests.exceptions.RequestException,
+    consul.ConsulException,
+    json.JSONDecodeError,
+)
+
+
+def explain_consul_error(exc: Exception, url: str, timeout: float) -> SourceUnavailable:
+    """Name a failed Consul request in one line an operator can act on."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return SourceUnavailable(
+            TIMEOUT, f"Consul at {url} did not answer within {timeout:g} s"
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return SourceUnavailable(
+            UNREACHABLE, f"cannot reach Consul at {url}: {_reason(exc)}"
+        )
+    if isinstance(exc, consul.ACLPermissionDenied):
+        return SourceUnavailable(
+            FORBIDDEN,
+            f"Consul refused the ACL token (403: {_first_line(exc)}); "
+            "check NEXUS_CONSUL_TOKEN",
+        )
+
+    text = _first_line(exc)
+    if "No cluster leader" in text:
+        return SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
+    if isinstance(exc, json.JSONDecodeError) or text.startswith(_NOT_CONSUL_MARKERS):
+        return SourceUnavailable(
+            ERROR,
+            f"{url} does not answer like a Consul agent; check NEXUS_CONSUL_URL",
+        )
+    if isinstance(exc, requests.exceptions.RequestException):
+        return SourceUnavailable(
+            ERROR, f"request to Consul at {url} failed: {exc.__class__.__name__}"
+        )
+    return SourceUnavailable(ERROR, f"Consul answered an error: {text[:300]}")
+
+
 class ConsulSource:
     """Reads nodes, services, checks and published metrics from one Consul agent."""
 
@@ -65,28 +112,8 @@ class ConsulSource:
     def fetch(self) -> Snapshot:
         try:
             return self._fetch()
-        except requests.exceptions.Timeout as exc:
-            raise SourceUnavailable(
-                TIMEOUT,
-                f"Consul at {self.url} did not answer within {self.timeout:g} s",
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise SourceUnavailable(
-                UNREACHABLE, f"cannot reach Consul at {self.url}: {_reason(exc)}"
-            ) from exc
-        except consul.ACLPermissionDenied as exc:
-            raise SourceUnavailable(
-                FORBIDDEN,
-                f"Consul refused the ACL token (403: {_first_line(exc)}); "
-                "check NEXUS_CONSUL_TOKEN",
-            ) from exc
-        except consul.ConsulException as exc:
-            text = _first_line(exc)
-            if "No cluster leader" in text:
-                raise SourceUnavailable(
-                    NO_LEADER, "Consul has no cluster leader"
-                ) from exc
-            raise SourceUnavailable(ERROR, f"Consul answered an error: {text}") from exc
+        except CONSUL_ERRORS as exc:
+            raise explain_consul_error(exc, self.url, self.timeout) from exc
 
     def _fetch(self) -> Snapshot:
         c = self.client
@@ -95,9 +122,7 @@ class ConsulSource:
         _, catalog_nodes = c.catalog.nodes()
         _, checks = c.health.state("any")
         _, service_names = c.catalog.services()
-        instances = [
-            row for name in service_names for row in c.catalog.service(name)[1]
-        ]
+        instances = [row for name in service_names for row in _read_service(c, name)]
         _, metric_rows = c.kv.get(kvlayout.METRICS_PREFIX, recurse=True)
         requests_made = 6 + len(service_names)
 
@@ -114,6 +139,26 @@ class ConsulSource:
             metric_rows=metric_rows or [],
             requests_made=requests_made,
         )
+
+
+def _read_service(client: consul.Consul, name: str) -> list[dict]:
+    """The catalog rows of one service, whatever its name.
+
+    py-consul leaves ``/`` and dots unencoded, so a service named ``..`` or
+    ``a/../b`` would read another endpoint (or fail the whole refresh). The name is
+    sent as one fully encoded path segment instead; Consul decodes it back.
+    """
+    http = client.http
+    segment = quote(name, safe="").replace(".", "%2E")
+    response = http.session.get(
+        f"{http.base_uri}/v1/catalog/service/{segment}",
+        headers=client.prepare_headers(None),
+        verify=http.verify,
+        cert=http.cert,
+        timeout=http.timeout(None),
+    )
+    _, rows = CB.json(index=True)(http.response(response))
+    return rows or []
 
 
 def build_snapshot(
@@ -241,14 +286,48 @@ def _read_metrics(rows: list[dict], now: float) -> dict[str, tuple]:
 
         node = kvlayout.node_from_segment(segment)
         try:
-            metrics = kvlayout.decode_metrics(row.get("Value"))
+            metrics = _decode_metrics(row.get("Value"))
         except kvlayout.LayoutError as exc:
             found[node] = (None, f"unreadable metrics: {exc}")
             continue
 
-        age = now - metrics.sampled_at
-        found[node] = (metrics, f"stale ({age:.0f} s old)" if age > STALE_AFTER else "")
+        found[node] = (metrics, _age_problem(now - metrics.sampled_at))
     return found
+
+
+def _age_problem(age: float) -> str:
+    """Why figures sampled ``age`` seconds ago are not current, or ""."""
+    if age > STALE_AFTER:
+        return f"stale ({age:.0f} s old)"
+    if age < -STALE_AFTER:
+        return f"sampled {-age:.0f} s in the future (check the node's clock)"
+    return ""
+
+
+def _decode_metrics(raw: bytes | None) -> NodeMetrics:
+    """Version-1 metrics whose every figure is a finite number, else LayoutError.
+
+    JSON may carry NaN, Infinity or 1e400: one node publishing them must cost that
+    node its figures, not stop the refresh or break every page drawing a bar.
+    """
+    try:
+        metrics = kvlayout.decode_metrics(raw)
+    except OverflowError as exc:
+        raise kvlayout.LayoutError(f"metrics value is malformed: {exc}") from exc
+
+    figures = [
+        metrics.sampled_at,
+        metrics.cpu_percent,
+        metrics.mem_percent,
+        metrics.net_rx_rate,
+        metrics.net_tx_rate,
+        metrics.uptime,
+        *metrics.load,
+        *(disk.percent for disk in metrics.disks),
+    ]
+    if not all(math.isfinite(figure) for figure in figures):
+        raise kvlayout.LayoutError("metrics value holds a number that is not finite")
+    return metrics
 
 
 def _roles(meta: dict, member: dict) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ under one versioned prefix so that a future format can sit beside this one:
     nexus/v1/requests/<node>/<id>        an action asked of that node's agent
     nexus/v1/results/<node>/<id>         what the agent did with that request
 
-``<node>`` is the Consul node name, percent-encoded so that any name is one key segment.
+``<node>`` is the Consul node name, percent-encoded (dots included) so that any name is
+one key segment.
 
 Metrics value (compact JSON, version 1)::
 
@@ -50,7 +51,8 @@ class LayoutError(ValueError):
 
 
 def node_segment(node: str) -> str:
-    return quote(node, safe="")
+    # Dots too: a node named ".." must not climb out of its prefix in a URL path.
+    return quote(node, safe="").replace(".", "%2E")
 
 
 def node_from_segment(segment: str) -> str:

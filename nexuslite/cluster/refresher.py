@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from nexuslite.cluster.model import Snapshot, SourceProblem
-from nexuslite.cluster.source import ClusterSource, SourceUnavailable
+from nexuslite.cluster.source import ERROR, ClusterSource, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ class Refresher:
             fresh = self.source.fetch()
         except SourceUnavailable as exc:
             self._record_problem(exc)
+        except Exception as exc:  # a bug must not silently freeze the dashboard
+            log.exception("refresh failed with a bug")
+            self._record_problem(SourceUnavailable(ERROR, f"internal error: {exc!r}"))
         else:
             self._record_success(fresh)
         return self._snapshot

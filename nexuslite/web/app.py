@@ -91,6 +91,7 @@ def setup_templates(app: Flask) -> None:
         bytes=units.format_bytes,
         rate=units.format_rate,
         duration=units.format_duration,
+        number=units.format_number,
         status_class=status_class,
         worst_first=sort_worst_first,
     )

@@ -13,12 +13,11 @@ import logging
 import re
 from dataclasses import dataclass
 
-import consul
-import requests
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
 from nexuslite.cluster.actions import read_result, submit_request
 from nexuslite.cluster.consul_client import make_client
+from nexuslite.cluster.consul_source import CONSUL_ERRORS, explain_consul_error
 from nexuslite.cluster.kvlayout import ACTIONS, LayoutError
 from nexuslite.cluster.model import Node
 from nexuslite.errors import NexusError
@@ -159,13 +158,20 @@ def write_request(settings, node: Node, form: ActionForm) -> str:
             reason=form.reason,
             by=form.operator,
         )
-    except (
-        NexusError,
-        consul.ConsulException,
-        requests.exceptions.RequestException,
-    ) as exc:
+    except NexusError as exc:
         log.warning("audit: %s on node %r failed: %s", form.action, node.name, exc)
         abort(503, f"Consul did not accept the request, nothing was done: {exc}")
+    except CONSUL_ERRORS as exc:
+        problem = explain_consul_error(
+            exc, settings.consul_url, settings.consul_timeout
+        )
+        log.warning(
+            "audit: %s on node %r failed: %s", form.action, node.name, problem.message
+        )
+        abort(
+            503,
+            f"Consul did not accept the request, nothing was done: {problem.message}.",
+        )
     finally:
         client.http.session.close()
 
@@ -177,8 +183,11 @@ def read_agent_result(settings, node: str, request_id: str) -> tuple[dict | None
         return read_result(client, node, request_id), ""
     except LayoutError as exc:
         return None, f"the agent's answer is unreadable: {exc}"
-    except (consul.ConsulException, requests.exceptions.RequestException) as exc:
-        return None, f"cannot read the answer from Consul: {exc}"
+    except CONSUL_ERRORS as exc:
+        problem = explain_consul_error(
+            exc, settings.consul_url, settings.consul_timeout
+        )
+        return None, f"cannot read the answer: {problem.message}"
     finally:
         client.http.session.close()
 

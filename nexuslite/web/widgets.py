@@ -16,7 +16,12 @@ from markupsafe import Markup, escape
 from nexuslite.cluster.model import CRITICAL, Node, Snapshot
 from nexuslite.web.routing import node_url
 from nexuslite.web.statuses import status_class
-from nexuslite.web.units import bar_step, format_duration, format_percent
+from nexuslite.web.units import (
+    bar_step,
+    format_duration,
+    format_number,
+    format_percent,
+)
 
 HOT_PERCENT = 90
 WARM_PERCENT = 75
@@ -127,7 +132,7 @@ def _tile_metrics(node: Node) -> str:
     if disk is not None:
         parts.append(_bar("Disk", disk.percent))
     parts.append(
-        f'<p class="stats">load {metrics.load[0]:.2f} · '
+        f'<p class="stats">load {format_number(metrics.load[0])} · '
         f"up {format_duration(metrics.uptime)}</p>"
     )
     if node.metrics_problem:

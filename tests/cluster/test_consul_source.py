@@ -1,5 +1,9 @@
 """The Consul source against the Consul double, through the real py-consul client."""
 
+import contextlib
+import http.server
+import json
+import threading
 import time
 
 import pytest
@@ -188,3 +192,133 @@ def test_token_is_sent_and_a_bad_one_is_forbidden(cluster, settings_for, monkeyp
         fetch(cluster, settings_for, consul_token="wrong")
     assert raised.value.kind == "forbidden"
     assert "NEXUS_CONSUL_TOKEN" in raised.value.message
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/../b", "rack/3", "x%2Fy", "q?x#f"])
+def test_a_service_named_like_a_path_is_read_as_one_name(cluster, settings_for, name):
+    cluster.add_service("web-1", name, service_id="odd-1", port=8080)
+    cluster.add_service("web-2", "api", service_id="api-1", port=80)
+
+    snap = fetch(cluster, settings_for)
+
+    assert snap.service(name) is not None
+    assert [i.node for i in snap.service(name).instances] == ["web-1"]
+    assert snap.service("api") is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"{not json",
+        b'{"v": 2, "cpu": 10}',
+        b'{"v": 0}',
+        b"[1, 2]",
+        b"",
+        b"\xff\xfe",
+    ],
+)
+def test_unreadable_metrics_cost_only_that_node(cluster, settings_for, value):
+    cluster.kv_put(kvlayout.metrics_key("web-1"), value)
+    publish(cluster, "web-2", sample_metrics(cpu=9.0))
+
+    nodes = {n.name: n for n in fetch(cluster, settings_for).nodes}
+
+    assert nodes["web-1"].metrics is None
+    assert nodes["web-1"].metrics_problem.startswith("unreadable metrics")
+    assert nodes["web-2"].metrics.cpu_percent == 9.0
+
+
+@pytest.mark.parametrize(
+    ("field", "figure"),
+    [
+        ("cpu", "NaN"),
+        ("cpu", "Infinity"),
+        ("up", "-Infinity"),
+        ("mem", "[1e400, 1, 50]"),
+        ("load", "[NaN, 1, 1]"),
+        ("disks", '[["/", 10, 5, NaN]]'),
+        ("t", "NaN"),
+    ],
+)
+def test_metrics_that_are_not_finite_numbers_are_unreadable(
+    cluster, settings_for, field, figure
+):
+    text = kvlayout.encode_metrics(sample_metrics()).decode()
+    value = json.loads(text)
+    value[field] = "@@"
+    raw = json.dumps(value).replace('"@@"', figure)
+    cluster.kv_put(kvlayout.metrics_key("web-1"), raw)
+
+    node = fetch(cluster, settings_for).node("web-1")
+
+    assert node.metrics is None
+    assert "unreadable metrics" in node.metrics_problem
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_server_that_is_not_consul_is_named_as_such(settings_for, status):
+    with _not_consul(status) as url, pytest.raises(SourceUnavailable) as raised:
+        fetch_url(url, settings_for)
+
+    assert raised.value.kind == "error"
+    assert raised.value.message == (
+        f"{url} does not answer like a Consul agent; check NEXUS_CONSUL_URL"
+    )
+
+
+def fetch_url(url, settings_for):
+    source = ConsulSource(settings_for(url, consul_timeout=2))
+    try:
+        return source.fetch()
+    finally:
+        source.close()
+
+
+@contextlib.contextmanager
+def _not_consul(status):
+    """A web server answering every path with an HTML page, like a wrong URL."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<html><body>hello</body></html>"
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_metrics_from_a_clock_far_ahead_say_so(cluster, settings_for):
+    publish(cluster, "web-1", sample_metrics(sampled_at=time.time() + 3600))
+
+    node = fetch(cluster, settings_for).node("web-1")
+
+    assert node.metrics is not None
+    assert node.metrics_problem.startswith("sampled 3")
+    assert node.metrics_problem.endswith("s in the future (check the node's clock)")
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/../b", "db.eu"])
+def test_metrics_and_requests_of_dotted_names_stay_under_their_prefix(
+    cluster, settings_for, name
+):
+    cluster.add_node(name, address="10.0.3.1")
+    publish(cluster, name, sample_metrics(cpu=3.0))
+
+    assert fetch(cluster, settings_for).node(name).metrics.cpu_percent == 3.0
+    assert kvlayout.metrics_key(name).count("/") == 3
+    assert kvlayout.request_key(name, "1-a").startswith(kvlayout.REQUESTS_PREFIX)
+    assert kvlayout.request_key(name, "1-a").count("/") == 4

@@ -64,3 +64,27 @@ def test_listeners_get_each_new_snapshot_and_a_broken_one_stops_nothing(
     assert seen == [first, second]
     assert any("listener" in r.message for r in caplog.records)
     refresher.stop()
+
+
+class BrokenSource:
+    """A source with a bug: fetch raises something that is not SourceUnavailable."""
+
+    label = "broken"
+
+    def fetch(self):
+        raise ValueError("a bug in the source")
+
+    def close(self):
+        pass
+
+
+def test_a_bug_in_the_source_becomes_a_banner_and_refreshing_goes_on(caplog):
+    refresher = Refresher(BrokenSource(), 0.05).start(wait=5)
+
+    snap = refresher.snapshot()
+
+    assert snap.problem.kind == "error"
+    assert "a bug in the source" in snap.problem.message
+    assert refresher._thread.is_alive()
+    assert not refresher.is_source_reachable
+    refresher.stop()

@@ -135,6 +135,37 @@ def test_consul_refusing_the_write_is_a_503_page(admin_app, cluster):
     assert "nothing was done" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("fault", "named"),
+    [
+        ("down", "cannot reach Consul at"),
+        ("hang", "did not answer within 1 s"),
+        ("no-leader", "Consul has no cluster leader"),
+        ("forbidden", "check NEXUS_CONSUL_TOKEN"),
+    ],
+)
+def test_consul_trouble_during_an_action_is_named_in_one_line(
+    admin_app, cluster, fault, named
+):
+    client = admin_app.test_client()
+    csrf = _form_token(client, "web-1")
+
+    cluster.double.set_fault(fault)
+    try:
+        response = _post(client, "web-1", action="drain", csrf_token=csrf)
+        answer = client.get("/requests/1796320000000-abcdef12/web-1")
+    finally:
+        cluster.double.set_fault(None)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "nothing was done" in html
+    assert named in html
+    assert "HTTPConnectionPool" not in html
+    assert answer.status_code == 200
+    assert named in answer.get_data(as_text=True)
+
+
 def test_node_page_polls_for_the_agent_answer_until_it_comes(admin_app, cluster):
     client = admin_app.test_client()
     response = _post(client, "web-1", action="drain")

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from webcluster import build_cluster
 
+from nexuslite.cluster import kvlayout
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -143,3 +145,35 @@ def test_grid_updates_live_filters_keep_the_url_and_errors_keep_content(
     expect(page.locator("article.tile")).to_have_count(2)
     assert page.evaluate("window.__sameDocument") is True
     assert errors == []
+
+
+# A name with no break opportunity, and figures an agent should never send.
+LONG_NAME = "very-long-" + "x" * 200
+ABSURD_METRICS = (
+    '{"v":1,"t":%f,"cpu":1e300,"ncpu":8,"mem":[1e30,1e29,1e308],"swap":[0,0],'
+    '"disks":[["/",1e30,1e29,1e300]],"load":[1e300,1,1],"net":[1e300,1e300],'
+    '"up":1e300,"procs":1000000000000000000000000000000,"agent":"0.1.0"}'
+)
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_odd_names_and_figures_never_widen_the_page(served, page, double, width):
+    from playwright.sync_api import expect
+
+    double.add_node(LONG_NAME, address="10.0.9.1", meta={"empty": ""})
+    double.add_service(LONG_NAME, LONG_NAME, service_id="long-1", port=80)
+    double.add_node("absurd", address="10.0.9.2")
+    double.kv_put(kvlayout.metrics_key("absurd"), ABSURD_METRICS % time.time())
+    page.set_viewport_size({"width": width, "height": 900})
+
+    page.goto(served + "/")
+    tile = page.locator("article.tile", has=page.get_by_role("link", name="absurd"))
+    expect(tile).to_contain_text(">999%", timeout=UPDATE_DEADLINE_MS)
+
+    pages = ["/", "/services", "/nodes/absurd", f"/nodes/{LONG_NAME}"]
+    for path in pages + [f"/services/{LONG_NAME}"]:
+        page.goto(served + path)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"

@@ -6,7 +6,13 @@ from markupsafe import Markup
 
 from nexuslite.web.routing import node_url
 from nexuslite.web.statuses import status_class
-from nexuslite.web.units import format_bytes, format_duration, format_rate
+from nexuslite.web.units import (
+    format_bytes,
+    format_duration,
+    format_number,
+    format_percent,
+    format_rate,
+)
 from nexuslite.web.widgets import metric_bar, status_badge
 
 
@@ -43,6 +49,25 @@ def test_durations_show_two_units(seconds, text):
 def test_rates_are_never_negative():
     assert format_rate(-100.0) == "0 B/s"
     assert format_rate(2048.0) == "2.0 KiB/s"
+
+
+@pytest.mark.parametrize(
+    "format_figure, figure, text",
+    [
+        (format_percent, 1e300, ">999%"),
+        (format_percent, -1e300, "<-999%"),
+        (format_percent, -50.0, "-50%"),
+        (format_bytes, 1e300, "8.88e+284 PiB"),
+        (format_rate, 1e300, "8.88e+284 PiB/s"),
+        (format_duration, 1e300, "over 100000d"),
+        (format_number, 1e300, "1e+300"),
+        (format_number, 10**30, "1e+30"),
+        (format_number, 0.4213, "0.42"),
+        (format_number, 321, "321"),
+    ],
+)
+def test_absurd_figures_keep_their_text_short(format_figure, figure, text):
+    assert format_figure(figure) == text
 
 
 def test_status_classes_only_for_known_words():
