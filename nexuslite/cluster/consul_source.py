@@ -118,6 +118,9 @@ class ConsulSource:
     def _fetch(self) -> Snapshot:
         c = self.client
         leader = c.status.leader() or ""
+        if not leader:
+            raise SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
+
         members = c.agent.members()
         _, catalog_nodes = c.catalog.nodes()
         _, checks = c.health.state("any")
@@ -125,9 +128,6 @@ class ConsulSource:
         instances = [row for name in service_names for row in _read_service(c, name)]
         _, metric_rows = c.kv.get(kvlayout.METRICS_PREFIX, recurse=True)
         requests_made = 6 + len(service_names)
-
-        if not leader:
-            raise SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
 
         return build_snapshot(
             label=self.url,
