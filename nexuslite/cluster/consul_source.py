@@ -86,15 +86,16 @@ def explain_consul_error(exc: Exception, url: str, timeout: float) -> SourceUnav
     if "No cluster leader" in text:
         return SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
     if isinstance(exc, json.JSONDecodeError) or text.startswith(_NOT_CONSUL_MARKERS):
-        return SourceUnavailable(
-            ERROR,
-            f"{url} does not answer like a Consul agent; check NEXUS_CONSUL_URL",
-        )
+        return SourceUnavailable(ERROR, _not_consul(url))
     if isinstance(exc, requests.exceptions.RequestException):
         return SourceUnavailable(
             ERROR, f"request to Consul at {url} failed: {exc.__class__.__name__}"
         )
     return SourceUnavailable(ERROR, f"Consul answered an error: {text[:300]}")
+
+
+def _not_consul(url: str) -> str:
+    return f"{url} does not answer like a Consul agent; check NEXUS_CONSUL_URL"
 
 
 class ConsulSource:
@@ -117,7 +118,9 @@ class ConsulSource:
 
     def _fetch(self) -> Snapshot:
         c = self.client
-        leader = c.status.leader() or ""
+        leader = c.status.leader()
+        if leader is None:  # py-consul's answer to a 404: this is no Consul agent
+            raise SourceUnavailable(ERROR, _not_consul(self.url))
         if not leader:
             raise SourceUnavailable(NO_LEADER, "Consul has no cluster leader")
 
