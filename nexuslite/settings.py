@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import click
 from dotenv import dotenv_values
 from pydantic import (
     Field,
@@ -205,8 +206,17 @@ def _describe(exc: ValidationError, from_flags: set[str]) -> str:
     if not field:
         return f"invalid settings: {message}"
 
-    name = f"--{field.replace('_', '-')}" if field in from_flags else env_name(field)
+    name = _flag_name(field) if field in from_flags else env_name(field)
     return f"invalid {name}={error.get('input')!r}: {message}"
+
+
+def _flag_name(field: str) -> str:
+    """The command-line flag that set ``field`` (``--consul`` for consul_url)."""
+    context = click.get_current_context(silent=True)
+    for param in context.command.params if context else ():
+        if param.name == field and param.opts:
+            return param.opts[0]
+    return f"--{field.replace('_', '-')}"
 
 
 def env_name(field: str) -> str:

@@ -170,7 +170,7 @@ class Supervisor:
             service.due_at = math.inf
             if service.state == states.STARTING:
                 seconds = f"{service.spec.start_seconds:g}s"
-                self._move(service, states.RUNNING, f"up for {seconds}")
+                self._move(service, states.RUNNING, f"start counted after {seconds}")
                 service.quick_failures = 0
             elif service.state == states.BACKOFF:
                 service.restarts += 1

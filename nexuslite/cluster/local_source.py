@@ -52,7 +52,8 @@ class LocalSource:
     label = LABEL
 
     def __init__(self, sample_interval: float = 5.0, agent_socket: Path | None = None):
-        self.sampler = MetricsSampler(sample_interval).start()
+        # The dashboard samples this machine itself: no agent version to report.
+        self.sampler = MetricsSampler(sample_interval, agent_version="").start()
         self.hostname = socket.gethostname()
         self.agent_socket = agent_socket
 

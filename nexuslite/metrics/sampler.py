@@ -1,7 +1,8 @@
 """Background psutil sampling, so no request ever waits on a CPU measurement.
 
-psutil's ``cpu_percent(interval=None)`` compares against the previous call and returns
-0.0 the first time, so the sampler primes it before its first published figure.
+CPU use is the share of busy time between two readings of the machine's CPU times,
+so the sampler takes one reading before its first published figure (a first figure
+with nothing to compare against would be a meaningless 0).
 Network figures are rates over the sampling interval, per interface, and a counter that
 went backwards (interface reset, driver reload) counts as no traffic, never negative.
 In a container whose cgroup limits memory or CPU, memory and CPU figures are those of
@@ -51,6 +52,28 @@ def _net_totals() -> dict[str, tuple[int, int]]:
     return {nic: (c.bytes_recv, c.bytes_sent) for nic, c in counters.items()}
 
 
+def _cpu_busy_total() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the machine since boot.
+
+    Kept per sampler rather than through psutil.cpu_percent, whose one module-wide
+    "previous call" any other caller in the process would move.
+    """
+    times = psutil.cpu_times()
+    # guest time is already counted in user time on Linux, as psutil also assumes
+    total = (
+        sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+    )
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    return total - idle, total
+
+
+def _busy_percent(before: tuple[float, float], after: tuple[float, float]) -> float:
+    busy, total = after[0] - before[0], after[1] - before[1]
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(100.0, 100.0 * busy / total))
+
+
 def _rate(before: dict, after: dict, seconds: float) -> tuple[float, float]:
     rx = tx = 0
     for nic, (new_rx, new_tx) in after.items():
@@ -74,6 +97,7 @@ class MetricsSampler:
         self.agent_version = agent_version
         self.cgroup_root = cgroup_root
         self._cgroup_cpu: tuple[float, float] | None = None
+        self._cpu_before = (0.0, 0.0)
         self._latest: NodeMetrics | None = None
         self._net_before: dict = {}
         self._net_at = 0.0
@@ -101,7 +125,7 @@ class MetricsSampler:
         return self._latest
 
     def _prime(self) -> None:
-        psutil.cpu_percent(interval=None)
+        self._cpu_before = _cpu_busy_total()
         self._cgroup_cpu_percent(read_limits(self.cgroup_root), time.monotonic())
         self._net_before, self._net_at = _net_totals(), time.monotonic()
         time.sleep(PRIME_SECONDS)
@@ -122,7 +146,10 @@ class MetricsSampler:
 
         memory, swap = psutil.virtual_memory(), psutil.swap_memory()
         mem_total, mem_used = memory.total, memory.total - memory.available
-        cpu_percent, cpu_count = psutil.cpu_percent(None), psutil.cpu_count() or 1
+        cpu_now = _cpu_busy_total()
+        cpu_percent = _busy_percent(self._cpu_before, cpu_now)
+        self._cpu_before = cpu_now
+        cpu_count = psutil.cpu_count() or 1
 
         limits = read_limits(self.cgroup_root)
         if limits.memory_limit and limits.memory_used is not None:

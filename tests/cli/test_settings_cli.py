@@ -117,3 +117,10 @@ def test_a_listen_address_must_be_an_address_or_host_name(run_nexus):
     assert result.stderr.strip() == (
         "Error: invalid NEXUS_HOST='a b': expected an IP address or a host name"
     )
+
+
+def test_a_flag_is_named_as_typed(run_nexus):
+    result = run_nexus("serve", "--consul", "notaurl")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: invalid --consul='notaurl': ")
