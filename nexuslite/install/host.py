@@ -39,8 +39,20 @@ class Host:
         return sys.version_info[:3]
 
     def python_executable(self) -> str:
-        """The interpreter's full path; empty when Python cannot tell."""
-        return str(Path(sys.executable).resolve()) if sys.executable else ""
+        """The interpreter the units run; empty when Python cannot tell.
+
+        The real file, not nexus.pyz's venv link to it; but the distribution's stable
+        ``python3`` name when that is the same interpreter, so that an upgrade from
+        python3.X to python3.Y does not leave the units pointing at nothing.
+        """
+        if not sys.executable:
+            return ""
+
+        found = Path(sys.executable).resolve()
+        for stable in (Path("/usr/bin/python3"), Path("/usr/local/bin/python3")):
+            if stable.exists() and stable.resolve() == found:
+                return str(stable)
+        return str(found)
 
     def disk_free(self, path: Path) -> int:
         return shutil.disk_usage(nearest_existing(path)).free

@@ -6,12 +6,12 @@ removing the leading "# " of the example lines gives a valid file.
 
 EXAMPLE = """\
 # Services the NexusLite agent on this node runs, registers in Consul and restarts.
-# Uncomment and edit, then: systemctl restart nexus-agent
+# Uncomment and edit, then: systemctl reload nexus-agent
 #
 # Short form, name: [program, arguments...]
 # hello: [/usr/bin/python3, -m, http.server, "8080", --bind, 127.0.0.1]
 #
-# Full form (see the services.yml section of the README for every key):
+# Full form (every key: README, "The node agent"):
 # api:
 #   command: /opt/api/bin/api --port 8081
 #   restart: on-failure
