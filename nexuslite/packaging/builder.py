@@ -73,6 +73,8 @@ def build(request: BuildRequest) -> Path:
         command = pex_command(request, requirements, sources, preamble, constraints)
         run_pex(command, request.source_date_epoch)
 
+    # Readable by every user whatever the builder's umask: services run it as theirs.
+    request.output.chmod(0o755)
     return request.output
 
 

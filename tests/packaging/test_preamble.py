@@ -1,6 +1,8 @@
 """The preamble's decisions, with fake interpreters, machines and environments."""
 
+import os
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,42 @@ def test_old_interpreters_parse_the_preamble(find_python, version):
     result = subprocess.run([python, "-c", check], capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
+
+
+def test_two_builds_with_the_same_path_size_and_time_get_two_pointers(tmp_path):
+    pyz = tmp_path / "nexus.pyz"
+    pointers = []
+    for built_at in ("2023-11-14", "2024-01-01"):
+        with zipfile.ZipFile(pyz, "w") as archive:
+            archive.writestr("nexuslite/packaging/build.json", built_at)
+        os.utime(pyz, (1_700_000_000, 1_700_000_000))
+        pointers.append(preamble.pointer_path("/cache", str(pyz), "/usr/bin/python3"))
+
+    assert pointers[0] != pointers[1]
+    assert all(p.startswith("/cache/nexus-boot/") for p in pointers)
+
+
+def test_file_that_is_not_a_zip_has_no_pointer(tmp_path):
+    text = tmp_path / "nexus.pyz"
+    text.write_text("print('hello')\n")
+
+    assert preamble.pointer_path("/cache", str(text), "/usr/bin/python3") is None
+
+
+def test_usable_cache_with_junk_inside_passes(tmp_path):
+    (tmp_path / "venvs" / "4").mkdir(parents=True)
+    (tmp_path / "access.lck").write_text("")
+    (tmp_path / "venvs" / "4" / "junk.txt").write_text("junk")
+    (tmp_path / "nexus-boot").mkdir()
+    (tmp_path / "nexus-boot" / "0123abcd").write_text("/venv/pex")
+
+    assert preamble.find_unusable(str(tmp_path)) is None
+
+
+def test_file_where_a_cache_directory_belongs_is_unusable(tmp_path):
+    (tmp_path / "venvs").mkdir()
+    (tmp_path / "venvs" / "4").write_text("junk")
+
+    found = preamble.find_unusable(str(tmp_path))
+
+    assert found == (str(tmp_path / "venvs" / "4"), "is not a directory")

@@ -9,6 +9,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_read_only_home_works_for_an_unprivileged_user(pyz):
     assert home == []
 
 
-def _run_as_nobody(python: str, pyz: Path, shared: Path):
+def _run_as_nobody(python: str, pyz: Path, shared: Path, env: dict | None = None):
     """Run ``version`` as nobody with a home it cannot write; (result, home, tmp)."""
     home = shared / "home"
     temp = shared / "tmp"
@@ -126,7 +127,7 @@ def _run_as_nobody(python: str, pyz: Path, shared: Path):
     result = subprocess.run(
         [*as_nobody, python, "-I", "-S", str(shared / "nexus.pyz"), "version"],
         cwd=shared,
-        env={"HOME": str(home), "TMPDIR": str(temp)},
+        env={"HOME": str(home), "TMPDIR": str(temp), **(env or {})},
         capture_output=True,
         text=True,
         timeout=180,
@@ -234,19 +235,28 @@ def test_two_builds_are_identical(tmp_path):
         shutil.copytree(PROJECT_ROOT / name, snapshot / name)
     shutil.copy(PROJECT_ROOT / "pyproject.toml", snapshot)
 
-    first, second = (
-        build(
-            BuildRequest(
-                tmp_path / name / "nexus.pyz",
-                (current_target(),),
-                SOURCE_DATE_EPOCH,
-                project_root=snapshot,
-            )
-        )
-        for name in ("one", "two")
-    )
+    first = _build_snapshot(snapshot, tmp_path / "one")
+    for path in snapshot.rglob("*"):
+        os.utime(path, (SOURCE_DATE_EPOCH + 1, SOURCE_DATE_EPOCH + 1))  # a fresh clone
+    # A hardened umask must change neither the bytes nor the file's mode.
+    previous_umask = os.umask(0o077)
+    try:
+        second = _build_snapshot(snapshot, tmp_path / "two")
+    finally:
+        os.umask(previous_umask)
 
     assert filecmp.cmp(first, second, shallow=False)
+    assert first.stat().st_mode & 0o777 == second.stat().st_mode & 0o777 == 0o755
+
+
+def _build_snapshot(snapshot: Path, output_dir: Path) -> Path:
+    request = BuildRequest(
+        output_dir / "nexus.pyz",
+        (current_target(),),
+        SOURCE_DATE_EPOCH,
+        project_root=snapshot,
+    )
+    return build(request)
 
 
 def test_target_without_wheels_fails_the_build_naming_it(tmp_path):
@@ -288,3 +298,113 @@ def _can_unshare_network() -> bool:
         return False
     probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
     return probe.returncode == 0
+
+
+@pytest.mark.parametrize("junk", [b"/etc/passwd\n", b"\xd0\xcf\x11\xe0 binary", b""])
+def test_damaged_pointer_is_ignored_and_rewritten(run_pyz, cache_dir, junk):
+    assert run_pyz("version").returncode == 0
+    (pointer,) = (cache_dir / "nexus-boot").iterdir()
+    pointer.write_bytes(junk)
+
+    result = run_pyz("version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert Path(pointer.read_text()).is_file()
+
+
+def test_venv_without_its_interpreter_is_rebuilt(run_pyz, cache_dir):
+    assert run_pyz("version").returncode == 0
+    (pointer,) = (cache_dir / "nexus-boot").iterdir()
+    venv_bin = Path(pointer.read_text()).parent / "bin"
+    for python in venv_bin.glob("python*"):
+        python.unlink()
+
+    result = run_pyz("version")
+
+    assert result.returncode == 0, result.stderr
+    assert run_pyz("version").returncode == 0
+
+
+def test_cold_start_from_a_deleted_directory(pyz, cache_dir, tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    command = [sys.executable, "-I", "-S", str(pyz), "version"]
+    # The shell removes its own working directory, then runs the file from it.
+    script = f'cd {gone} && rmdir {gone} && exec "$@"'
+
+    result = subprocess.run(
+        ["sh", "-c", script, "sh", *command],
+        env={"NEXUS_CACHE_DIR": str(cache_dir)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"nexuslite {__version__}")
+
+
+def test_damaged_file_is_refused_with_one_line(pyz, cache_dir, tmp_path):
+    damaged = tmp_path / "nexus.pyz"
+    shutil.copy(pyz, damaged)
+    with zipfile.ZipFile(damaged) as archive:
+        biggest = max(archive.infolist(), key=lambda member: member.compress_size)
+    with damaged.open("r+b") as stream:
+        stream.seek(biggest.header_offset + biggest.compress_size // 2)
+        stream.write(b"X" * 64)
+
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(damaged), "version"],
+        cwd=tmp_path,
+        env={"NEXUS_CACHE_DIR": str(cache_dir)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"Error: {damaged} is damaged (")
+    assert result.stderr.endswith("; copy the file again\n")
+
+
+def test_relative_cache_dir_is_made_absolute(run_pyz, tmp_path):
+    result = run_pyz("version", env={"NEXUS_CACHE_DIR": "relative-cache"})
+
+    assert result.returncode == 0, result.stderr
+    assert f"cache: {tmp_path / 'relative-cache'}" in result.stdout.splitlines()
+
+
+def test_cache_partly_owned_by_another_user_is_one_line(pyz):
+    python = f"/usr/bin/python{current_target().python}"
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not os.path.exists(python):
+        pytest.skip("needs root, setpriv and a system Python of the built version")
+
+    shared = Path(tempfile.mkdtemp(prefix="nexus-pyz-test-"))
+    try:
+        cache = shared / "cache"
+        (cache / "venvs").mkdir(parents=True)  # root's, as after a run with sudo
+        os.chown(cache, 65534, 65534)
+        result = _run_as_nobody(python, pyz, shared, {"NEXUS_CACHE_DIR": str(cache)})[0]
+    finally:
+        shutil.rmtree(shared)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: NEXUS_CACHE_DIR={cache} cannot be used: {cache / 'venvs'} "
+        "is not writable; point it at another directory\n"
+    )
+
+
+def test_file_where_the_cache_keeps_a_directory_is_one_line(run_pyz, cache_dir):
+    cache_dir.mkdir()
+    (cache_dir / "venvs").write_text("junk")
+
+    result = run_pyz("version")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: NEXUS_CACHE_DIR={cache_dir} cannot be used: {cache_dir / 'venvs'} "
+        "is not a directory; point it at another directory\n"
+    )

@@ -48,20 +48,27 @@ def read_manifest() -> dict[str, int]:
 
 
 def remember_venv() -> None:
-    """Point the next start of this file straight at this checked venv."""
+    """Point the next start of this file straight at this checked venv.
+
+    Only a shortcut: a pointer that cannot be written (a read-only part of the
+    cache) costs the next start pex's slower way in, nothing more.
+    """
     pointer = os.environ.get(BOOT_POINTER_ENV)
     if not pointer:
         return
 
     target = Path(pointer)
-    venv_pex = str(Path(sys.prefix) / "pex")
-    if target.is_file() and target.read_text(encoding="utf-8") == venv_pex:
-        return
+    venv_pex = str(Path(sys.prefix) / "pex").encode("utf-8")
+    try:
+        if target.is_file() and target.read_bytes() == venv_pex:
+            return
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}")
-    temporary.write_text(venv_pex, encoding="utf-8")
-    os.replace(temporary, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        temporary.write_bytes(venv_pex)
+        os.replace(temporary, target)
+    except OSError:
+        return
 
 
 def repair_and_restart(damage, site: Path) -> None:

@@ -28,6 +28,15 @@ MACHINE_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 # Short interpreter flags that take no value; only these may be split off "-S".
 PLAIN_FLAGS = "bBdEiIOqsSuvx"
 
+# venvs/<version>/<pex hash>: deep enough to find a cache another user wrote into,
+# shallow enough to cost a millisecond or two per start.
+CACHE_CHECK_DEPTH = 3
+CACHE_LOCK_FILE = "access.lck"  # the only file pex keeps in the top two levels
+POINTER_DIR = "nexus-boot"  # ours, beside pex's: files naming a checked venv
+# The zip's end-of-central-directory record: its signature and fixed size.
+ZIP_END_SIGNATURE = b"PK\x05\x06"
+ZIP_END_SIZE = 22
+
 
 def describe_targets(targets):
     """Say which Pythons and machines the file carries, e.g. 'CPython 3.10-3.14'."""
@@ -91,6 +100,48 @@ def ensure_writable(path):
     except OSError:
         return False
     return os.access(path, os.W_OK | os.X_OK)
+
+
+def find_unusable(path, depth=CACHE_CHECK_DEPTH):
+    """What stops this process from using the cache at ``path``, or None.
+
+    (entry, problem) for the first entry, ``depth`` levels down at most, that it
+    cannot write (a cache chmod-ed, or partly written by another user) or that is
+    a file where pex keeps directories; (path, None) when ``path`` itself is no
+    writable directory. Pex writes lock files and entries at every one of these
+    levels.
+    """
+    if not ensure_writable(path):
+        return path, None
+
+    pending = [(path, 1)]
+    while pending:
+        directory, level = pending.pop()
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return directory, "is not readable"
+
+        for name in names:
+            entry = os.path.join(directory, name)
+            if os.path.islink(entry):
+                continue
+
+            is_dir = os.path.isdir(entry)
+            if not is_dir and _holds_directories(directory, level, name):
+                return entry, "is not a directory"
+            if not os.access(entry, os.W_OK | (os.X_OK if is_dir else 0)):
+                return entry, "is not writable"
+            if is_dir and level < depth:
+                pending.append((entry, level + 1))
+    return None
+
+
+def _holds_directories(directory, level, name):
+    """Whether pex keeps only directories where ``name`` is (two levels down)."""
+    if level == 1:
+        return name != CACHE_LOCK_FILE
+    return level == 2 and os.path.basename(directory) != POINTER_DIR
 
 
 def fallback_cache_dir(euid):
@@ -164,20 +215,39 @@ def _set_cache_dir():
     """Export the chosen cache directory to pex (PEX_ROOT); return it."""
     euid = os.geteuid()
     path, is_explicit = choose_cache_dir(os.environ, euid, os.environ.get("HOME"))
-    if not ensure_writable(path):
+    unusable = find_unusable(path)
+    if unusable is not None:
         if is_explicit:
-            sys.stderr.write(
-                "Error: {}={} is not a writable directory; point it at one\n".format(
-                    CACHE_ENV, path
-                )
-            )
-            sys.exit(EXIT_USAGE)
+            _refuse_cache_dir(path, *unusable)
         path = fallback_cache_dir(euid)
+
+    # Absolute, so a process that changes directory still finds its cache.
+    path = os.path.abspath(path)
     os.environ["PEX_ROOT"] = path
 
     # Pex hides PEX_ROOT from the program it runs; the cache check needs it.
     os.environ[BOOT_CACHE_ENV] = path
     return path
+
+
+def _refuse_cache_dir(path, entry, problem):
+    if problem is None:
+        message = "{}={} is not a writable directory; point it at one"
+        sys.stderr.write("Error: " + message.format(CACHE_ENV, path) + "\n")
+    else:
+        message = "{}={} cannot be used: {} {}; point it at another directory"
+        sys.stderr.write(
+            "Error: " + message.format(CACHE_ENV, path, entry, problem) + "\n"
+        )
+    sys.exit(EXIT_USAGE)
+
+
+def _leave_deleted_directory(cache_dir):
+    """Pex needs a working directory; a deleted one is swapped for the cache's."""
+    try:
+        os.getcwd()
+    except OSError:
+        os.chdir(cache_dir)
 
 
 def _boot_argv():
@@ -192,46 +262,137 @@ def _boot_argv():
 
 
 def pointer_path(cache_dir, pyz, python):
-    """Where the venv of this file, for this interpreter, is remembered.
+    """Where the venv of this file, for this interpreter, is remembered; None when
+    the file is not a readable zip.
 
-    The key changes whenever the file or the interpreter does, so a pointer never
-    leads an upgraded nexus.pyz into an older venv.
+    The key is the file's content (its zip directory: every member's name, size
+    and CRC) and the interpreter, so a pointer never leads another build of
+    nexus.pyz, even one at the same path with the same size and time, into this
+    build's venv.
     """
     import hashlib
 
-    info = os.stat(pyz)
-    identity = "\n".join(
-        [
-            os.path.realpath(pyz),
-            str(info.st_size),
-            str(info.st_mtime),
-            python,
-            sys.version,
-        ]
-    )
-    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
-    return os.path.join(cache_dir, "nexus-boot", digest)
+    directory = read_zip_directory(pyz)
+    if directory is None:
+        return None
+
+    identity = hashlib.sha256(directory)
+    identity.update("\n".join(["", python, sys.version]).encode("utf-8"))
+    return os.path.join(cache_dir, POINTER_DIR, identity.hexdigest()[:32])
+
+
+def read_zip_directory(path):
+    """The central directory and end record of the zip at ``path``, or None."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            tail_size = min(size, ZIP_END_SIZE + 0xFFFF)  # the record and a comment
+            stream.seek(size - tail_size)
+            tail = stream.read()
+            end = tail.rfind(ZIP_END_SIGNATURE)
+            if end < 0 or len(tail) - end < ZIP_END_SIZE:
+                return None
+
+            directory_size = _read_uint32(tail, end + 12)
+            start = size - tail_size + end - directory_size
+            if start < 0:
+                return None
+            stream.seek(start)
+            return stream.read(directory_size) + tail[end:]
+    except OSError:
+        return None
 
 
 def venv_command(venv_pex, python_args, args):
     """The command pex itself runs for a ready venv, read from its script's shebang."""
-    with open(venv_pex) as stream:
-        shebang = stream.readline()
+    with open(venv_pex, "rb") as stream:
+        shebang = stream.readline().decode("utf-8")
+    if not shebang.startswith("#!"):
+        raise ValueError("{} has no shebang".format(venv_pex))
+
     venv_python, _, extra = shebang[2:].strip().partition(" ")
     return [venv_python] + python_args + ([extra] if extra else []) + [venv_pex] + args
 
 
-def _run_known_venv(pointer, boot_argv):
-    """Skip pex's own start-up when this file's venv is known and still there."""
+def known_venv_command(pointer, cache_dir, python_args, args):
+    """The command that runs the venv ``pointer`` names, or None when there is
+    none to trust: first start, a discarded venv, or a damaged pointer.
+    """
     try:
-        with open(pointer) as stream:
-            venv_pex = stream.read().strip()
-        command = venv_command(venv_pex, boot_argv[1:-1], sys.argv[1:])
-    except OSError:
-        return  # first start, or the venv was discarded: pex builds it
+        with open(pointer, "rb") as stream:
+            venv_pex = stream.read().decode("utf-8").strip()
+        command = venv_command(venv_pex, python_args, args)
+    except (OSError, ValueError):
+        return None
+
+    inside = [_is_inside(path, cache_dir) for path in (venv_pex, command[0])]
+    if not all(inside):
+        return None
+
+    if not os.access(command[0], os.X_OK):
+        # Pex would exec this interpreter too, and fail: rebuild the venv.
+        discard_venv(os.path.dirname(venv_pex))
+        return None
+    return command
+
+
+def discard_venv(venv):
+    """Move the venv (reached through pex's short alias) aside and delete it."""
+    import shutil
+
+    for entry in (os.path.realpath(venv), os.path.dirname(venv)):
+        trash = os.path.join(
+            os.path.dirname(entry),
+            ".{}.damaged-{}".format(os.path.basename(entry), os.getpid()),
+        )
+        try:
+            os.rename(entry, trash)
+        except OSError:
+            continue  # gone already, or another process got there first
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _run_known_venv(pointer, boot_argv, cache_dir):
+    """Skip pex's own start-up when this file's venv is known and still there."""
+    command = known_venv_command(pointer, cache_dir, boot_argv[1:-1], sys.argv[1:])
+    if command is None:
+        return
 
     os.environ["PEX"] = os.path.realpath(boot_argv[-1])
-    os.execv(command[0], command)
+    try:
+        os.execv(command[0], command)
+    except OSError:
+        del os.environ["PEX"]  # the venv broke just now: pex rebuilds it
+
+
+def _is_inside(path, directory):
+    """Whether ``path`` is under ``directory``, reading neither's symlinks but
+    allowing for a ``directory`` reached through one.
+    """
+    path = os.path.normpath(path)
+    roots = set([os.path.normpath(directory), os.path.realpath(directory)])
+    return any(path.startswith(os.path.join(root, "")) for root in roots)
+
+
+def _read_uint32(data, offset):
+    import struct
+
+    return struct.unpack("<I", data[offset : offset + 4])[0]
+
+
+def _report_damaged_file(pyz, previous_hook):
+    """An excepthook: a damaged zip member is one line, not pex's traceback."""
+
+    def report(kind, error, trace):
+        if kind.__module__ in ("zipfile", "zlib"):
+            sys.stderr.write(
+                "Error: {} is damaged ({}); copy the file again\n".format(pyz, error)
+            )
+            return
+        previous_hook(kind, error, trace)
+
+    return report
 
 
 def _restart_with_site_if_needed(boot_argv):
@@ -246,13 +407,18 @@ def _main():
     boot_argv = _boot_argv()
     _restart_with_site_if_needed(boot_argv)
     cache_dir = _set_cache_dir()
+    _leave_deleted_directory(cache_dir)
 
     # The entry point re-runs this command if it has to rebuild a damaged cache,
     # and records the venv it runs in for the next start.
     os.environ[BOOT_ARGV_ENV] = ARGV_SEPARATOR.join(boot_argv)
     pointer = pointer_path(cache_dir, boot_argv[-1], sys.executable)
-    os.environ[BOOT_POINTER_ENV] = pointer
-    _run_known_venv(pointer, boot_argv)
+    if pointer is not None:
+        os.environ[BOOT_POINTER_ENV] = pointer
+        _run_known_venv(pointer, boot_argv, cache_dir)
+
+    # From here pex unpacks the file, which is where a damaged copy shows.
+    sys.excepthook = _report_damaged_file(boot_argv[-1], sys.excepthook)
 
 
 if __name__ == "__main__":
