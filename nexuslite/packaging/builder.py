@@ -67,6 +67,7 @@ def build(request: BuildRequest) -> Path:
         sources = stage_sources(work_dir / "sources", request.project_root)
         write_build_file(sources, request)
         preamble = write_preamble(work_dir / "preamble.py", request.targets)
+        check_python_support(pin_closure(requirements), request.targets)
         constraints = write_constraints(work_dir / "constraints.txt", requirements)
 
         request.output.parent.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,27 @@ def write_constraints(path: Path, requirements: list[str]) -> Path:
     pins = sorted(f"{name}=={version}" for name, version in pin_closure(requirements))
     path.write_text("\n".join(pins) + "\n", encoding="utf-8")
     return path
+
+
+def check_python_support(pins: set[tuple[str, str]], targets) -> None:
+    """Refuse pins whose Requires-Python leaves out a target, naming both.
+
+    The file bundles the versions installed here; one that dropped an older CPython
+    would otherwise fail deep in pex's resolve with no word about the reason.
+    """
+    from packaging.specifiers import SpecifierSet
+
+    for name, version in sorted(pins):
+        needs = metadata.distribution(name).metadata.get("Requires-Python")
+        if not needs:
+            continue
+        for target in targets:
+            if not SpecifierSet(needs).contains(target.python):
+                raise BuildError(
+                    f"{name} {version} installed here needs Python {needs}, but the "
+                    f"build targets {target}; install a {name} that supports "
+                    f"{target.python}, or build without it (--python)"
+                )
 
 
 def pin_closure(requirements: list[str]) -> set[tuple[str, str]]:

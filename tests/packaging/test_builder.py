@@ -2,6 +2,8 @@
 
 from importlib import metadata
 
+import pytest
+
 from nexuslite.packaging.builder import (
     describe_pex_failure,
     pin_closure,
@@ -105,3 +107,19 @@ def test_wheel_names_summarize_by_project():
         ("psutil 7.2.2", "cp36-abi3; x86_64"),
         ("pyyaml 6.0.3", "cp311; aarch64 x86_64"),
     ]
+
+
+def test_a_pinned_dependency_that_dropped_a_target_python_is_named():
+    from nexuslite.packaging.builder import BuildError, check_python_support
+    from nexuslite.packaging.targets import Target
+
+    # pydantic-settings declares Requires-Python >=3.10 in every supported release.
+    pins = {("pydantic-settings", metadata.version("pydantic-settings"))}
+
+    check_python_support(pins, [Target("3.10", "x86_64")])
+    with pytest.raises(BuildError) as raised:
+        check_python_support(pins, [Target("3.9", "aarch64")])
+
+    message = raised.value.format_message()
+    assert message.startswith("pydantic-settings ")
+    assert "CPython 3.9 on aarch64" in message
