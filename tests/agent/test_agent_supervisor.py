@@ -40,7 +40,9 @@ def test_start_then_running_after_start_seconds(supervisor, fake, specs, agent_l
     assert supervisor.services["web"].state == states.STARTING
 
     run_until_running(supervisor, fake)
-    assert state_lines(agent_log)[-1] == "state: web starting -> running (start counted after 1s)"
+    assert state_lines(agent_log)[-1] == (
+        "state: web starting -> running (start counted after 1s)"
+    )
 
 
 def test_crash_while_running_restarts_at_once(supervisor, fake, specs, agent_log):
