@@ -83,6 +83,8 @@ def request_result(request_id: str, name: str):
     settings = get_settings()
     if not are_actions_enabled(settings) or not REQUEST_ID.fullmatch(request_id):
         abort(404, "No such request.")
+    if get_snapshot().node(name) is None:
+        abort(404, f"No node named {name!r} in the latest snapshot.")
 
     result, problem = read_agent_result(settings, name, request_id)
     url = url_for("controls.request_result", request_id=request_id, name=name)

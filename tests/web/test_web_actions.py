@@ -185,6 +185,7 @@ def test_node_page_polls_for_the_agent_answer_until_it_comes(admin_app, cluster)
     assert f"carried out request {request_id}: drained" in done
     assert "hx-get" not in done  # the answer is in: polling stops
     assert client.get("/requests/not-an-id/web-1").status_code == 404
+    assert client.get(f"/requests/{request_id}/no-such-node").status_code == 404
 
 
 def test_two_workers_with_the_same_admin_token_accept_each_other_forms(
