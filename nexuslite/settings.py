@@ -180,7 +180,7 @@ def load_settings(
     try:
         return Settings(_env_file=readable, **given)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, set(given))) from None
+        raise ConfigError(_describe(exc, set(given), readable)) from None
 
 
 def _refuse_unknown_names(env_files: tuple[Path, ...]) -> None:
@@ -197,7 +197,9 @@ def _refuse_unknown_names(env_files: tuple[Path, ...]) -> None:
                 )
 
 
-def _describe(exc: ValidationError, from_flags: set[str]) -> str:
+def _describe(
+    exc: ValidationError, from_flags: set[str], env_files: tuple[Path, ...]
+) -> str:
     """One line naming the variable (or flag), its value and what is allowed."""
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else ""
@@ -206,8 +208,20 @@ def _describe(exc: ValidationError, from_flags: set[str]) -> str:
     if not field:
         return f"invalid settings: {message}"
 
-    name = _flag_name(field) if field in from_flags else env_name(field)
-    return f"invalid {name}={error.get('input')!r}: {message}"
+    if field in from_flags:
+        return f"invalid {_flag_name(field)}={error.get('input')!r}: {message}"
+
+    name, origin = env_name(field), ""
+    if name not in os.environ:
+        origin = next(
+            (
+                f" in {path}"
+                for path in reversed(env_files)
+                if name in dotenv_values(path)
+            ),
+            "",
+        )
+    return f"invalid {name}={error.get('input')!r}{origin}: {message}"
 
 
 def _flag_name(field: str) -> str:

@@ -124,3 +124,12 @@ def test_a_flag_is_named_as_typed(run_nexus):
 
     assert result.returncode == 2
     assert result.stderr.startswith("Error: invalid --consul='notaurl': ")
+
+
+def test_a_bad_value_from_an_env_file_names_the_file(run_nexus, tmp_path):
+    (tmp_path / ".env").write_text("NEXUS_PORT=ninety\n")
+
+    result = run_nexus("config")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: invalid NEXUS_PORT='ninety' in .env: ")
