@@ -195,7 +195,7 @@ def _read_service(name: str, node: yaml.Node) -> ServiceSpec:
     spec = ServiceSpec(
         name=name,
         argv=_argv(fields["command"], where % "command", shell=shell),
-        directory=_optional(fields, "directory", _text, where),
+        directory=_optional(fields, "directory", _absolute_path, where),
         environment=_optional(fields, "environment", _environment, where, ()),
         user=_optional(fields, "user", _text, where),
         restart=_optional(fields, "restart", _policy, where, "always"),
@@ -236,7 +236,7 @@ def _read_log(node: yaml.Node | None, where: str) -> LogSpec:
     fields = dict(_mapping(node, where, allowed=("file", "max_bytes", "keep")))
     inner = f"{where}.%s"
     return LogSpec(
-        file=_optional(fields, "file", _text, inner),
+        file=_optional(fields, "file", _absolute_path, inner),
         max_bytes=_optional(fields, "max_bytes", _count, inner, LogSpec.max_bytes),
         keep=_optional(fields, "keep", _count, inner, LogSpec.keep),
     )
@@ -309,6 +309,14 @@ def _mapping(node: yaml.Node, where: str, allowed=None):
             raise _Problem(key_node, named, "unknown key")
         seen.add(key)
         yield key, value_node
+
+
+def _absolute_path(node: yaml.Node, where: str) -> str:
+    """A path that means the same whatever the agent's working directory is."""
+    value = _text(node, where)
+    if value and not value.startswith("/"):
+        raise _Problem(node, where, f"{value!r} is not an absolute path")
+    return value
 
 
 def _text(node: yaml.Node, where: str) -> str:

@@ -140,6 +140,15 @@ def test_consul_false_is_not_registered():
             "a:\n  command: [x]\n  environment: {A=B: x}\n",
             "services.yml:3: a.environment.A=B: variable names hold letters",
         ),
+        # A relative path would depend on where the agent happened to start.
+        (
+            "a:\n  command: [x]\n  directory: srv/a\n",
+            "services.yml:3: a.directory: 'srv/a' is not an absolute path",
+        ),
+        (
+            "a:\n  command: [x]\n  log: {file: logs/a.log}\n",
+            "services.yml:3: a.log.file: 'logs/a.log' is not an absolute path",
+        ),
     ],
 )
 def test_each_mistake_names_line_and_field(text, expected):
