@@ -9,9 +9,11 @@ import ctypes
 import errno
 import logging
 import os
+import pwd
 import signal
 import subprocess
 import time
+from typing import NamedTuple
 
 import psutil
 
@@ -71,6 +73,7 @@ class System:
                 f"cannot open log {spec.log.file}: {exc.strerror}"
             ) from None
         try:
+            identity = _identity_of(spec.user)
             process = subprocess.Popen(
                 spec.argv,
                 stdin=subprocess.DEVNULL,
@@ -79,11 +82,12 @@ class System:
                 cwd=spec.directory or None,
                 env={
                     **os.environ,
+                    **identity.environment,
                     **dict(spec.environment),
                     SERVICE_MARK: f"{self.identity}|{spec.name}",
                 },
-                user=spec.user or None,
                 start_new_session=True,
+                **identity.popen_arguments,
             )
         except (OSError, ValueError, KeyError) as exc:
             if output:
@@ -182,3 +186,24 @@ def _describe_spawn_error(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
     return str(exc).strip("'\"")
+
+
+class _Identity(NamedTuple):
+    environment: dict[str, str]
+    popen_arguments: dict
+
+
+def _identity_of(user: str) -> _Identity:
+    """Who a service runs as: the user's uid, primary group and supplementary groups
+    (never the agent's root group), with HOME, USER and LOGNAME to match."""
+    if not user:
+        return _Identity({}, {})
+
+    entry = pwd.getpwnam(user)  # KeyError names an unknown user
+    environment = {"HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
+    arguments = {
+        "user": entry.pw_uid,
+        "group": entry.pw_gid,
+        "extra_groups": os.getgrouplist(user, entry.pw_gid),
+    }
+    return _Identity(environment, arguments)

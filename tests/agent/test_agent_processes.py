@@ -306,3 +306,42 @@ def test_unusable_socket_place_is_one_line(tmp_path):
     [line] = result.stderr.splitlines()
     assert line.startswith(f"Error: cannot create the control socket {blocker}/")
     assert line.endswith("; set NEXUS_AGENT_SOCKET or --socket to a writable place")
+
+
+WHOAMI = """#!/bin/sh
+printf '{"uid": %s, "gid": %s, "groups": [%s], "home": "%s", "user": "%s"}' \\
+    "$(id -u)" "$(id -g)" "$(id -G | tr ' ' ',')" "$HOME" "$USER" > "$1.part"
+mv "$1.part" "$1"
+exec sleep 60
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running as another user needs root")
+def test_a_service_runs_as_its_user_with_that_users_groups_and_home(make_agent):
+    import pwd
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # Somewhere user nobody may reach (pytest's tmp_path is root's alone).
+    shared = Path(tempfile.mkdtemp(prefix="nx-who-", dir="/tmp"))
+    try:
+        shared.chmod(0o777)
+        program, report = shared / "whoami.sh", shared / "identity.json"
+        program.write_text(WHOAMI)
+        program.chmod(0o755)
+        agent = make_agent(
+            f"who:\n  command: [/bin/sh, {program}, {report}]\n"
+            "  user: nobody\n  start_seconds: 0.2\n"
+        )
+        agent.wait_for("state: who starting -> running")
+        assert wait_until(report.exists)
+        identity = json.loads(report.read_text())
+        agent.stop()
+    finally:
+        shutil.rmtree(shared)
+
+    nobody = pwd.getpwnam("nobody")
+    assert (identity["uid"], identity["gid"]) == (nobody.pw_uid, nobody.pw_gid)
+    assert 0 not in identity["groups"], "the agent's root group must not leak"
+    assert (identity["home"], identity["user"]) == (nobody.pw_dir, "nobody")
