@@ -67,8 +67,9 @@ def build(request: BuildRequest) -> Path:
         sources = stage_sources(work_dir / "sources", request.project_root)
         write_build_file(sources, request)
         preamble = write_preamble(work_dir / "preamble.py", request.targets)
-        check_python_support(pin_closure(requirements), request.targets)
-        constraints = write_constraints(work_dir / "constraints.txt", requirements)
+        pins = pin_closure(requirements)
+        check_python_support(pins, request.targets)
+        constraints = write_constraints(work_dir / "constraints.txt", pins)
 
         request.output.parent.mkdir(parents=True, exist_ok=True)
         command = pex_command(request, requirements, sources, preamble, constraints)
@@ -126,10 +127,10 @@ def write_preamble(path: Path, targets: tuple[Target, ...]) -> Path:
     return path
 
 
-def write_constraints(path: Path, requirements: list[str]) -> Path:
+def write_constraints(path: Path, pins: set[tuple[str, str]]) -> Path:
     """Pin the installed dependency closure: the file bundles what was tested here."""
-    pins = sorted(f"{name}=={version}" for name, version in pin_closure(requirements))
-    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    lines = sorted(f"{name}=={version}" for name, version in pins)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
